@@ -1,0 +1,3 @@
+import { createKnexConfig } from '@parley/db';
+
+export default createKnexConfig(process.env);

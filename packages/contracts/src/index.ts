@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './limits';
+export * from './models';
+export * from './names';
+export * from './rest';

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { LIMITS } from './limits';
+
+const utf8 = new TextEncoder();
+
+/** Code points, not UTF-16 units: "4000 characters" means what a person counts. */
+export function codePointLength(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+// Letters of any script (with their combining marks, which some scripts need), digits, _ - .
+const USERNAME_PATTERN = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
+const ROOM_NAME_PATTERN = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .max(LIMITS.emailMaxLength, `At most ${LIMITS.emailMaxLength} characters`)
+  .pipe(z.email('Not a valid email address'));
+
+export const usernameSchema = z
+  .string()
+  .transform((value) => value.normalize('NFC'))
+  .refine(
+    (value) => {
+      const length = codePointLength(value);
+      return length >= LIMITS.usernameMinLength && length <= LIMITS.usernameMaxLength;
+    },
+    `Between ${LIMITS.usernameMinLength} and ${LIMITS.usernameMaxLength} characters`,
+  )
+  .refine((value) => USERNAME_PATTERN.test(value), 'Only letters, digits, _, - and .');
+
+export const passwordSchema = z
+  .string()
+  .refine(
+    (value) => codePointLength(value) >= LIMITS.passwordMinLength,
+    `At least ${LIMITS.passwordMinLength} characters`,
+  )
+  .refine(
+    (value) => utf8.encode(value).length <= LIMITS.passwordMaxBytes,
+    `At most ${LIMITS.passwordMaxBytes} bytes`,
+  );
+
+/** The canonical form of a room name: the only one stored and the only one a namespace uses. */
+export function canonicalRoomName(raw: string): string {
+  return raw.trim().normalize('NFC').toLowerCase().replace(/\s+/gu, '-');
+}
+
+export const roomNameSchema = z
+  .string()
+  .transform(canonicalRoomName)
+  .refine(
+    (value) => value.length > 0 && codePointLength(value) <= LIMITS.roomNameMaxLength,
+    `Between 1 and ${LIMITS.roomNameMaxLength} characters`,
+  )
+  .refine((value) => ROOM_NAME_PATTERN.test(value), 'Only letters, digits, -, _ and .');
+
+/** Message content: trimmed, then 1–4000 code points. */
+export const messageContentSchema = z
+  .string()
+  .transform((value) => value.trim())
+  .refine((value) => value.length > 0, 'A message cannot be empty')
+  .refine(
+    (value) => codePointLength(value) <= LIMITS.messageMaxLength,
+    `At most ${LIMITS.messageMaxLength} characters`,
+  );
+
+export const clientIdSchema = z.string().min(1).max(LIMITS.clientIdMaxLength);

@@ -1,0 +1,95 @@
+import type { Message } from '@parley/contracts';
+import type { Knex } from 'knex';
+import pg from 'pg';
+
+/** Events that committed changes publish to every chat node (PostgreSQL NOTIFY). */
+export type CommittedEvent =
+  | {
+      type: 'message_created';
+      roomId: number;
+      roomName: string;
+      seq: number;
+      messageId: number;
+      /** Left out when it would not fit in a NOTIFY payload; read the row by id then. */
+      message?: Message;
+    }
+  | { type: 'room_deleted'; roomId: number; roomName: string }
+  | { type: 'token_revoked'; jti: string; userId: number };
+
+export const EVENTS_CHANNEL = 'parley_events';
+// PostgreSQL's NOTIFY payload limit is 8000 bytes; keep a margin.
+const MAX_PAYLOAD_BYTES = 7_800;
+
+/** Queues the event in `tx`: listeners receive it when, and only if, the transaction commits. */
+export async function publishEvent(tx: Knex | Knex.Transaction, event: CommittedEvent): Promise<void> {
+  let payload = JSON.stringify(event);
+  if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES && event.type === 'message_created') {
+    payload = JSON.stringify({ ...event, message: undefined });
+  }
+  await tx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, payload]);
+}
+
+export interface EventListener {
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  databaseUrl: string;
+  onEvent: (event: CommittedEvent) => void;
+  /** Called after a lost listening connection is back: events in the gap were not received. */
+  onReconnect?: () => void;
+  onError?: (error: unknown) => void;
+  retryDelayMs?: number;
+}
+
+/** Listens on a dedicated connection and reconnects on its own until closed. */
+export async function listenEvents(options: ListenOptions): Promise<EventListener> {
+  let client: pg.Client | undefined;
+  let isClosed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
+    next.on('notification', (notification) => {
+      if (notification.channel !== EVENTS_CHANNEL || !notification.payload) return;
+      options.onEvent(JSON.parse(notification.payload) as CommittedEvent);
+    });
+    next.on('error', (error) => {
+      options.onError?.(error);
+      scheduleReconnect(next);
+    });
+    next.on('end', () => scheduleReconnect(next));
+    await next.connect();
+    await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+    client = next;
+  };
+
+  const scheduleReconnect = (failed: pg.Client) => {
+    if (isClosed || client !== failed || retryTimer) return;
+    client = undefined;
+    failed.end().catch(() => undefined);
+    const retry = () => {
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        if (isClosed) return;
+        connect().then(
+          () => options.onReconnect?.(),
+          (error: unknown) => {
+            options.onError?.(error);
+            retry();
+          },
+        );
+      }, options.retryDelayMs ?? 500);
+    };
+    retry();
+  };
+
+  await connect();
+  return {
+    async close() {
+      isClosed = true;
+      clearTimeout(retryTimer);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

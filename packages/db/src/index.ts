@@ -1,0 +1,4 @@
+export * from './create-db';
+export * from './events';
+export * from './knex-config';
+export * from './rows';

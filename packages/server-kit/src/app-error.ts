@@ -1,0 +1,70 @@
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@parley/contracts';
+
+/** The one error type the domain throws; the entry points map it to HTTP or to an ack. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    /** Seconds until a retry may succeed; sent as Retry-After with rate_limited. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+// Node socket errors and PostgreSQL SQLSTATE classes that mean "the database is not reachable".
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) {
+    return true;
+  }
+  return (
+    error.name === 'KnexTimeoutError' ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      error.message,
+    )
+  );
+}
+
+/** Maps anything thrown to the AppError a client may see; unknown errors become `internal`. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isUnavailable(error)) {
+    return new AppError('unavailable', 'The service is temporarily unavailable, try again soon');
+  }
+  return new AppError('internal', 'Something went wrong on our side');
+}
+
+/** True for a PostgreSQL unique violation, optionally on one named constraint or index. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: unknown; constraint?: unknown };
+  return (
+    pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint)
+  );
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  jwtSecret: string;
+  /** Session lifetime in seconds. */
+  jwtTtlSeconds: number;
+  /** Empty means "the origin the request was served on". */
+  allowedOrigins: string[];
+  bcryptCost: number;
+  logLevel: string;
+  /** Proxy hops whose X-Forwarded-* headers are trusted (1 behind nginx, 0 when exposed). */
+  trustProxy: number;
+  /** Set when the secret was generated for this process only (development). */
+  isJwtSecretEphemeral: boolean;
+}
+
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/parley';
+const TTL_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "12h", "30m", "45s", "2d" or a plain number of seconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * (TTL_UNITS[match[2] || 's'] ?? 1);
+  return seconds > 0 ? seconds : undefined;
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  JWT_SECRET: z.string().optional(),
+  JWT_TTL: z.string().default('12h'),
+  ALLOWED_ORIGINS: z.string().default(''),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and checks the environment once, at start-up; throws ConfigError with every problem. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  generateSecret: () => string = () => crypto.randomUUID() + crypto.randomUUID(),
+): Config {
+  const parsed = envSchema.safeParse(emptyToUndefined(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const vars = parsed.data;
+  const isProduction = vars.NODE_ENV === 'production';
+  const problems: string[] = [];
+
+  const jwtTtlSeconds = parseDuration(vars.JWT_TTL);
+  if (jwtTtlSeconds === undefined) problems.push('JWT_TTL must look like 12h, 30m or 3600');
+  if (isProduction) {
+    if (!vars.JWT_SECRET || Buffer.byteLength(vars.JWT_SECRET) < 32) {
+      problems.push('JWT_SECRET must be set to at least 32 bytes when NODE_ENV=production');
+    }
+    if (vars.BCRYPT_COST < 10) problems.push('BCRYPT_COST must be at least 10 in production');
+    if (!vars.DATABASE_URL) problems.push('DATABASE_URL must be set when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+
+  return {
+    nodeEnv: vars.NODE_ENV,
+    isProduction,
+    port: vars.PORT,
+    databaseUrl: vars.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    redisUrl: vars.REDIS_URL,
+    jwtSecret: vars.JWT_SECRET ?? generateSecret(),
+    jwtTtlSeconds: jwtTtlSeconds ?? 0,
+    allowedOrigins: vars.ALLOWED_ORIGINS.split(',')
+      .map((origin) => origin.trim().replace(/\/+$/, ''))
+      .filter((origin) => origin.length > 0),
+    bcryptCost: vars.BCRYPT_COST,
+    logLevel: vars.LOG_LEVEL,
+    trustProxy: vars.TRUST_PROXY,
+    isJwtSecretEphemeral: !vars.JWT_SECRET,
+  };
+}
+
+function emptyToUndefined(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value || undefined]));
+}
