@@ -21,7 +21,10 @@ export const EVENTS_CHANNEL = 'parley_events';
 const MAX_PAYLOAD_BYTES = 7_800;
 
 /** Queues the event in `tx`: listeners receive it when, and only if, the transaction commits. */
-export async function publishEvent(tx: Knex | Knex.Transaction, event: CommittedEvent): Promise<void> {
+export async function publishEvent(
+  tx: Knex | Knex.Transaction,
+  event: CommittedEvent,
+): Promise<void> {
   let payload = JSON.stringify(event);
   if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES && event.type === 'message_created') {
     payload = JSON.stringify({ ...event, message: undefined });
@@ -40,6 +43,8 @@ export interface ListenOptions {
   onReconnect?: () => void;
   onError?: (error: unknown) => void;
   retryDelayMs?: number;
+  /** Names the listening connection in pg_stat_activity (for operators and tests). */
+  applicationName?: string;
 }
 
 /** Listens on a dedicated connection and reconnects on its own until closed. */
@@ -48,20 +53,41 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
   let isClosed = false;
   let retryTimer: NodeJS.Timeout | undefined;
 
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
+  /** Resolves false when the listener was closed meanwhile (the connection is then ended). */
+  const connect = async (): Promise<boolean> => {
+    const next = new pg.Client({
+      connectionString: options.databaseUrl,
+      keepAlive: true,
+      application_name: options.applicationName,
+    });
     next.on('notification', (notification) => {
       if (notification.channel !== EVENTS_CHANNEL || !notification.payload) return;
-      options.onEvent(JSON.parse(notification.payload) as CommittedEvent);
+      // A throw here would escape through pg's socket handler and crash the process.
+      try {
+        options.onEvent(JSON.parse(notification.payload) as CommittedEvent);
+      } catch (error) {
+        options.onError?.(error);
+      }
     });
     next.on('error', (error) => {
       options.onError?.(error);
       scheduleReconnect(next);
     });
     next.on('end', () => scheduleReconnect(next));
-    await next.connect();
-    await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (error) {
+      next.end().catch(() => undefined);
+      throw error;
+    }
+    // close() ran while this (re)connection was in flight: it must not outlive the listener.
+    if (isClosed) {
+      next.end().catch(() => undefined);
+      return false;
+    }
     client = next;
+    return true;
   };
 
   const scheduleReconnect = (failed: pg.Client) => {
@@ -73,7 +99,9 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
         retryTimer = undefined;
         if (isClosed) return;
         connect().then(
-          () => options.onReconnect?.(),
+          (isListening) => {
+            if (isListening) options.onReconnect?.();
+          },
           (error: unknown) => {
             options.onError?.(error);
             retry();

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { LIMITS } from '@parley/contracts';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { authRouter } from './auth/auth.router';
+import type { AppDeps } from './deps';
+import { healthRouter } from './health/health.router';
+import { errorHandler, notFound } from './http/errors';
+import { httpMetrics, requestLogging } from './http/observability';
+import { originCheck } from './http/origin-check';
+import { requireSession } from './http/session';
+import { messagesRouter } from './messages/messages.router';
+import { createMessagesService } from './messages/messages.service';
+import { roomsRouter } from './rooms/rooms.router';
+import { createRoomsService } from './rooms/rooms.service';
+
+export type { AppDeps, LimitOverrides } from './deps';
+export { createDeps } from './deps';
+
+/** The website service: REST API, health and metrics, and the built client when given. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(requestLogging(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  app.use(
+    helmet({
+      // TLS is terminated by nginx, which sends HSTS; here plain HTTP (npm start) must keep working.
+      strictTransportSecurity: false,
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+  app.use(healthRouter(deps.db, deps.metrics));
+  app.use('/api', apiRouter(deps), notFound);
+  if (deps.staticDir) {
+    app.use(express.static(deps.staticDir, { index: false }));
+    // Client-side routes (/rooms/x) all load the app shell.
+    app.get('/{*path}', (_req, res) => res.sendFile(path.join(deps.staticDir!, 'index.html')));
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('Parley API: see /api/rooms, /api/auth/*, /healthz, /readyz, /metrics\n');
+    });
+  }
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+function apiRouter(deps: AppDeps): express.Router {
+  const api = express.Router();
+  const session = requireSession(deps.config.jwtSecret, deps.revokedTokens);
+  const rooms = createRoomsService(deps);
+  api.use(originCheck(deps.config.allowedOrigins));
+  api.use(express.json({ limit: LIMITS.restBodyMaxBytes }));
+  api.use(cookieParser());
+  api.use('/auth', authRouter(deps));
+  api.use('/rooms/:name/messages', session, messagesRouter(createMessagesService(deps, rooms)));
+  api.use('/rooms', session, roomsRouter(deps, rooms));
+  return api;
+}

@@ -1,0 +1,76 @@
+import type { LoginBody, RegisterBody, User } from '@parley/contracts';
+import { publishEvent } from '@parley/db';
+import { AppError, isUniqueViolation, signSession, type Session } from '@parley/server-kit';
+import bcrypt from 'bcrypt';
+import type { AppDeps } from '../deps';
+import type { UserRecord } from './users.repository';
+
+export const ownUser = (user: UserRecord): User => ({
+  id: user.id,
+  email: user.email,
+  username: user.username,
+});
+
+const invalidCredentials = () => new AppError('invalid_credentials', 'Wrong email or password');
+
+export function createAuthService(deps: AppDeps) {
+  const { users, config, loginLimiter, revokedTokens } = deps;
+  // Compared against when the email is unknown, so both failures cost one bcrypt comparison.
+  let dummyHash: Promise<string> | undefined;
+  const getDummyHash = () => (dummyHash ??= bcrypt.hash('parley-dummy-password', config.bcryptCost));
+
+  const issue = (user: UserRecord) => signSession(user, config.jwtSecret, config.jwtTtlSeconds);
+
+  return {
+    async register(body: RegisterBody) {
+      const taken = await users.findTaken(body.email, body.username);
+      if (taken.email) throw new AppError('email_taken', 'That email is already registered');
+      if (taken.username) throw new AppError('username_taken', 'That username is taken');
+      const hashedPassword = await bcrypt.hash(body.password, config.bcryptCost);
+      try {
+        const user = await users.insert({ ...body, hashedPassword });
+        return { user: ownUser(user), ...issue(user) };
+      } catch (error) {
+        // Two sign-ups racing for the same name: the unique index decides.
+        if (isUniqueViolation(error, 'users_email_lower_unique')) {
+          throw new AppError('email_taken', 'That email is already registered');
+        }
+        if (isUniqueViolation(error, 'users_username_lower_unique')) {
+          throw new AppError('username_taken', 'That username is taken');
+        }
+        throw error;
+      }
+    },
+
+    async login(body: LoginBody, ip: string) {
+      const limitKey = `${body.email.toLowerCase()}|${ip}`;
+      await loginLimiter.check(limitKey);
+      const user = await users.findByEmail(body.email);
+      const isMatch = await bcrypt.compare(body.password, user?.hashedPassword ?? (await getDummyHash()));
+      if (!user || !isMatch) {
+        await loginLimiter.fail(limitKey);
+        throw invalidCredentials();
+      }
+      await loginLimiter.reset(limitKey);
+      return { user: ownUser(user), ...issue(user) };
+    },
+
+    /** Revokes the token everywhere: this service checks the table, chat nodes get the event. */
+    async logout(session: Session) {
+      await deps.transaction(async (tx) => {
+        const expiresAt = new Date(session.exp * 1000);
+        await revokedTokens.revoke(tx, { jti: session.jti, userId: session.userId, expiresAt });
+        await publishEvent(tx, { type: 'token_revoked', jti: session.jti, userId: session.userId });
+      });
+    },
+
+    async me(session: Session): Promise<User> {
+      const user = await users.findById(session.userId);
+      if (!user) throw new AppError('unauthorized', 'This account no longer exists');
+      return ownUser(user);
+    },
+
+    /** Computes the dummy hash ahead of the first login so that one is not slower. */
+    warmUp: () => getDummyHash().then(() => undefined),
+  };
+}

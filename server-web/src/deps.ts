@@ -1,0 +1,94 @@
+import { LIMITS } from '@parley/contracts';
+import {
+  createDb,
+  createMessagesRepository,
+  createRevokedTokensRepository,
+  createRoomsRepository,
+  transactionRunner,
+  type Db,
+  type MessagesRepository,
+  type RevokedTokensRepository,
+  type RoomsRepository,
+  type RunInTransaction,
+} from '@parley/db';
+import {
+  connectRedis,
+  createAttemptLimiter,
+  createMessageRateLimiter,
+  createRequestLimiter,
+  type AttemptLimiter,
+  type Config,
+  type Logger,
+  type MessageRateLimiter,
+} from '@parley/server-kit';
+import type { Registry } from 'prom-client';
+import { createUsersRepository, type UsersRepository } from './auth/users.repository';
+import { createMetricsRegistry } from './http/observability';
+
+/** Everything the website service needs, built once by main.ts (or a test) and passed in. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  transaction: RunInTransaction;
+  users: UsersRepository;
+  rooms: RoomsRepository;
+  messages: MessagesRepository;
+  revokedTokens: RevokedTokensRepository;
+  loginLimiter: AttemptLimiter;
+  messageLimiter: MessageRateLimiter;
+  /** Per-IP limiter for cheap-to-call but costly endpoints (sign-up, room creation). */
+  requestLimiter: (key: string) => Promise<void>;
+  metrics: Registry;
+  /** Built Angular client to serve with SPA fallback, when present. */
+  staticDir?: string;
+}
+
+export interface LimitOverrides {
+  /** Sign-ups and room creations per IP and minute (the contract asks for at least 60). */
+  requestsPerMinute?: number;
+  messagesPerSecond?: number;
+  messageBurst?: number;
+}
+
+/** Wires the real dependencies from the parsed config; `close()` releases them. */
+export async function createDeps(
+  config: Config,
+  logger: Logger,
+  limits: LimitOverrides = {},
+): Promise<AppDeps & { close(): Promise<void> }> {
+  const db = createDb({ databaseUrl: config.databaseUrl });
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  return {
+    config,
+    logger,
+    db,
+    transaction: transactionRunner(db),
+    users: createUsersRepository(db),
+    rooms: createRoomsRepository(db),
+    messages: createMessagesRepository(db),
+    revokedTokens: createRevokedTokensRepository(db),
+    loginLimiter: createAttemptLimiter(
+      {
+        keyPrefix: 'rl:login',
+        points: LIMITS.loginFailuresPerWindow,
+        durationSeconds: LIMITS.loginWindowSeconds,
+        message: 'Too many failed sign-ins, try again later',
+      },
+      redis,
+    ),
+    messageLimiter: createMessageRateLimiter(redis, {
+      perSecond: limits.messagesPerSecond,
+      burst: limits.messageBurst,
+    }),
+    requestLimiter: createRequestLimiter(
+      { keyPrefix: 'rl:req', points: limits.requestsPerMinute ?? 60, durationSeconds: 60 },
+      redis,
+    ),
+    metrics: createMetricsRegistry(),
+    async close() {
+      await db.destroy();
+      await redis?.quit();
+    },
+  };
+}

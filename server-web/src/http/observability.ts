@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@parley/server-kit';
+import type { Request, RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** JSON request logs with a request id, taken from X-Request-Id when sane and echoed back. */
+export function requestLogging(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+  });
+}
+
+export function createMetricsRegistry(prefix = 'parley_web_'): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix });
+  return registry;
+}
+
+// Route templates, never raw paths, so room names do not explode the label set.
+const routeOf = (req: Request): string =>
+  req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
+
+/** Counts requests and records their latency by method, route and status. */
+export function httpMetrics(registry: Registry): RequestHandler {
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return (req, res, next) => {
+    const end = duration.startTimer();
+    res.on('finish', () => {
+      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      requests.inc(labels);
+      end(labels);
+    });
+    next();
+  };
+}

@@ -1,0 +1,64 @@
+import type { ListRoomsQuery, Room, RoomsPage } from '@parley/contracts';
+import { publishEvent } from '@parley/db';
+import { AppError, isUniqueViolation, type Session } from '@parley/server-kit';
+import type { AppDeps } from '../deps';
+
+// The cursor is the last name of the previous page, opaque to clients.
+const encodeCursor = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (name.length === 0 || encodeCursor(name) !== cursor) {
+    throw new AppError('validation_failed', 'The cursor is not valid', [
+      { path: 'cursor', message: 'Use the nextCursor of a previous page' },
+    ]);
+  }
+  return name;
+}
+
+export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms' | 'transaction'>) {
+  return {
+    async list(query: ListRoomsQuery): Promise<RoomsPage> {
+      const found = await rooms.search({
+        query: query.q?.normalize('NFC'),
+        afterName: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+        limit: query.limit + 1,
+      });
+      const page = found.slice(0, query.limit);
+      const hasMore = found.length > query.limit;
+      return { rooms: page, nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.name) : null };
+    },
+
+    async create(name: string, session: Session): Promise<Room> {
+      try {
+        return await rooms.insert(name, session.userId);
+      } catch (error) {
+        if (isUniqueViolation(error, 'chat_rooms_name_unique')) {
+          throw new AppError('room_exists', 'A room with that name exists');
+        }
+        throw error;
+      }
+    },
+
+    async get(name: string): Promise<Room> {
+      const room = await rooms.findByName(name);
+      if (!room) throw new AppError('room_not_found', 'This room does not exist');
+      return room;
+    },
+
+    /** Deletes the room and, by cascade, its messages; chat nodes hear of it after commit. */
+    async delete(name: string, session: Session): Promise<void> {
+      await transaction(async (tx) => {
+        const room = await rooms.findByName(name, tx);
+        if (!room) throw new AppError('room_not_found', 'This room does not exist');
+        if (room.owner.id !== session.userId) {
+          throw new AppError('forbidden', 'Only the owner of a room can delete it');
+        }
+        await rooms.deleteById(room.id, tx);
+        await publishEvent(tx, { type: 'room_deleted', roomId: room.id, roomName: room.name });
+      });
+    },
+  };
+}
+
+export type RoomsService = ReturnType<typeof createRoomsService>;
