@@ -18,7 +18,9 @@ async function run(): Promise<void> {
         // Without a further argument "down" undoes one migration; "rollback" the last batch.
         const all = process.argv[3] === '--all';
         const [, reverted] = (
-          command === 'down' && !all ? await db.migrate.down() : await db.migrate.rollback(undefined, all)
+          command === 'down' && !all
+            ? await db.migrate.down()
+            : await db.migrate.rollback(undefined, all)
         ) as [number, string[]];
         console.log(reverted.length ? `reverted: ${reverted.join(', ')}` : 'nothing to revert');
         break;
@@ -29,7 +31,10 @@ async function run(): Promise<void> {
         break;
       }
       case 'status': {
-        const [done, pending] = (await db.migrate.list()) as [{ name: string }[], { file: string }[]];
+        const [done, pending] = (await db.migrate.list()) as [
+          { name: string }[],
+          { file: string }[],
+        ];
         console.log(`applied: ${done.length}, pending: ${pending.length}`);
         break;
       }

@@ -40,7 +40,9 @@ export function createApp(deps: AppDeps): Express {
     app.get('/{*path}', (_req, res) => res.sendFile(path.join(deps.staticDir!, 'index.html')));
   } else {
     app.get('/', (_req, res) => {
-      res.type('text/plain').send('Parley API: see /api/rooms, /api/auth/*, /healthz, /readyz, /metrics\n');
+      res
+        .type('text/plain')
+        .send('Parley API: see /api/rooms, /api/auth/*, /healthz, /readyz, /metrics\n');
     });
   }
   app.use(notFound);

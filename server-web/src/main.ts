@@ -19,6 +19,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Config problems are the operator's to fix: say what is wrong, without a stack trace.
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : (error as Error).stack}\n`,
+  );
   process.exit(1);
 });

@@ -19,7 +19,11 @@ export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
  */
 export async function startWebApp(
   env: Record<string, string> = {},
-  limits: LimitOverrides = { requestsPerMinute: 10_000, messagesPerSecond: 1_000, messageBurst: 2_000 },
+  limits: LimitOverrides = {
+    requestsPerMinute: 10_000,
+    messagesPerSecond: 1_000,
+    messageBurst: 2_000,
+  },
 ): Promise<WebApp> {
   const config = loadConfig({
     NODE_ENV: 'test',

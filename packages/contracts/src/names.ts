@@ -5,9 +5,7 @@ const utf8 = new TextEncoder();
 
 /** Code points, not UTF-16 units: "4000 characters" means what a person counts. */
 export function codePointLength(value: string): number {
-  let count = 0;
-  for (const _ of value) count++;
-  return count;
+  return Array.from(value).length;
 }
 
 // Letters of any script (with their combining marks, which some scripts need), digits, _ - .
@@ -23,13 +21,10 @@ export const emailSchema = z
 export const usernameSchema = z
   .string()
   .transform((value) => value.normalize('NFC'))
-  .refine(
-    (value) => {
-      const length = codePointLength(value);
-      return length >= LIMITS.usernameMinLength && length <= LIMITS.usernameMaxLength;
-    },
-    `Between ${LIMITS.usernameMinLength} and ${LIMITS.usernameMaxLength} characters`,
-  )
+  .refine((value) => {
+    const length = codePointLength(value);
+    return length >= LIMITS.usernameMinLength && length <= LIMITS.usernameMaxLength;
+  }, `Between ${LIMITS.usernameMinLength} and ${LIMITS.usernameMaxLength} characters`)
   .refine((value) => USERNAME_PATTERN.test(value), 'Only letters, digits, _, - and .');
 
 export const passwordSchema = z

@@ -17,7 +17,10 @@ export const registerBodySchema = z.object({
 
 export const loginBodySchema = z.object({
   email: emailSchema,
-  password: z.string().min(1).max(LIMITS.passwordMaxBytes * 4),
+  password: z
+    .string()
+    .min(1)
+    .max(LIMITS.passwordMaxBytes * 4),
 });
 
 export const createRoomBodySchema = z.object({ name: roomNameSchema });
@@ -33,7 +36,10 @@ const pageLimit = (fallback: number) =>
 const seqParam = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const listRoomsQuerySchema = z.object({
-  q: z.string().max(LIMITS.roomNameMaxLength * 4).optional(),
+  q: z
+    .string()
+    .max(LIMITS.roomNameMaxLength * 4)
+    .optional(),
   limit: pageLimit(LIMITS.roomsPageDefault),
   cursor: z.string().max(512).optional(),
 });

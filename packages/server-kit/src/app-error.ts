@@ -39,16 +39,18 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
+  // Duck-typed rather than `instanceof Error`: errors may come from another realm (e.g. Jest's vm).
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) {
     return true;
   }
   return (
-    error.name === 'KnexTimeoutError' ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-      error.message,
-    )
+    name === 'KnexTimeoutError' ||
+    (typeof message === 'string' &&
+      /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+        message,
+      ))
   );
 }
 

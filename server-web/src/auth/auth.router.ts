@@ -3,14 +3,22 @@ import { verifySession } from '@parley/server-kit';
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { parseInput } from '../http/validate';
-import { clearSessionCookie, requireSession, sessionOf, setSessionCookie, tokenOf } from '../http/session';
+import {
+  clearSessionCookie,
+  requireSession,
+  sessionOf,
+  setSessionCookie,
+  tokenOf,
+} from '../http/session';
 import { createAuthService } from './auth.service';
 
 export function authRouter(deps: AppDeps): Router {
   const auth = createAuthService(deps);
   const { jwtSecret, jwtTtlSeconds } = deps.config;
   const router = Router();
-  auth.warmUp().catch((error: unknown) => deps.logger.warn({ err: error }, 'bcrypt warm-up failed'));
+  auth
+    .warmUp()
+    .catch((error: unknown) => deps.logger.warn({ err: error }, 'bcrypt warm-up failed'));
 
   router.post('/register', async (req, res) => {
     await deps.requestLimiter(`register|${req.ip}`);

@@ -17,7 +17,8 @@ export function createAuthService(deps: AppDeps) {
   const { users, config, loginLimiter, revokedTokens } = deps;
   // Compared against when the email is unknown, so both failures cost one bcrypt comparison.
   let dummyHash: Promise<string> | undefined;
-  const getDummyHash = () => (dummyHash ??= bcrypt.hash('parley-dummy-password', config.bcryptCost));
+  const getDummyHash = () =>
+    (dummyHash ??= bcrypt.hash('parley-dummy-password', config.bcryptCost));
 
   const issue = (user: UserRecord) => signSession(user, config.jwtSecret, config.jwtTtlSeconds);
 
@@ -45,12 +46,15 @@ export function createAuthService(deps: AppDeps) {
     async login(body: LoginBody, ip: string) {
       const limitKey = `${body.email.toLowerCase()}|${ip}`;
       await loginLimiter.check(limitKey);
+      // Counted before the slow comparison (and cleared on success): counted after it, parallel
+      // guesses would all pass the check before the first failure was recorded.
+      await loginLimiter.fail(limitKey);
       const user = await users.findByEmail(body.email);
-      const isMatch = await bcrypt.compare(body.password, user?.hashedPassword ?? (await getDummyHash()));
-      if (!user || !isMatch) {
-        await loginLimiter.fail(limitKey);
-        throw invalidCredentials();
-      }
+      const isMatch = await bcrypt.compare(
+        body.password,
+        user?.hashedPassword ?? (await getDummyHash()),
+      );
+      if (!user || !isMatch) throw invalidCredentials();
       await loginLimiter.reset(limitKey);
       return { user: ownUser(user), ...issue(user) };
     },

@@ -27,7 +27,10 @@ export function createUsersRepository(db: Db) {
     },
 
     /** Which of the two is already used by someone (case-insensitively). */
-    async findTaken(email: string, username: string): Promise<{ email: boolean; username: boolean }> {
+    async findTaken(
+      email: string,
+      username: string,
+    ): Promise<{ email: boolean; username: boolean }> {
       const rows = await db<UserRow>('users')
         .whereRaw('lower(email) = lower(?)', [email])
         .orWhereRaw('lower(username) = lower(?)', [username])
@@ -38,9 +41,17 @@ export function createUsersRepository(db: Db) {
       };
     },
 
-    async insert(user: { email: string; username: string; hashedPassword: string }): Promise<UserRecord> {
+    async insert(user: {
+      email: string;
+      username: string;
+      hashedPassword: string;
+    }): Promise<UserRecord> {
       const [row] = await db<UserRow>('users')
-        .insert({ email: user.email, username: user.username, hashed_password: user.hashedPassword })
+        .insert({
+          email: user.email,
+          username: user.username,
+          hashed_password: user.hashedPassword,
+        })
         .returning('*');
       return toRecord(row!);
     },

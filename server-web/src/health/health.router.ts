@@ -9,11 +9,13 @@ export function healthRouter(db: Db, metrics: Registry): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const isReady = await isDbReachable(db);
-    res.status(isReady ? 200 : 503).json(
-      isReady
-        ? { status: 'ready' }
-        : { error: { code: 'unavailable', message: 'The database is not reachable' } },
-    );
+    res
+      .status(isReady ? 200 : 503)
+      .json(
+        isReady
+          ? { status: 'ready' }
+          : { error: { code: 'unavailable', message: 'The database is not reachable' } },
+      );
   });
   router.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());

@@ -8,7 +8,8 @@ export const notFound: RequestHandler = (req) => {
 // body-parser marks its errors with a `type`; these are the client's fault, never `internal`.
 function fromBodyParser(error: unknown): AppError | undefined {
   const type = (error as { type?: unknown })?.type;
-  if (type === 'entity.parse.failed') return new AppError('invalid_json', 'The body is not valid JSON');
+  if (type === 'entity.parse.failed')
+    return new AppError('invalid_json', 'The body is not valid JSON');
   if (type === 'entity.too.large') {
     return new AppError('payload_too_large', 'The body is larger than 64 KiB');
   }

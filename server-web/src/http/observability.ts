@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@parley/server-kit';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
@@ -27,9 +27,20 @@ export function createMetricsRegistry(prefix = 'parley_web_'): Registry {
   return registry;
 }
 
-// Route templates, never raw paths, so room names do not explode the label set.
-const routeOf = (req: Request): string =>
-  req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : 'unmatched';
+// Route templates, never raw paths, so room names do not explode the label set. The mount path
+// is read when Express assigns req.route: by the time an error response finishes, the routers
+// have already restored req.baseUrl.
+function trackRouteTemplate(req: Request, res: Response): void {
+  let route: unknown;
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    get: () => route,
+    set: (value: { path?: unknown } | undefined) => {
+      route = value;
+      if (value) res.locals.routeTemplate = `${req.baseUrl}${String(value.path)}`;
+    },
+  });
+}
 
 /** Counts requests and records their latency by method, route and status. */
 export function httpMetrics(registry: Registry): RequestHandler {
@@ -49,8 +60,10 @@ export function httpMetrics(registry: Registry): RequestHandler {
   });
   return (req, res, next) => {
     const end = duration.startTimer();
+    trackRouteTemplate(req, res);
     res.on('finish', () => {
-      const labels = { method: req.method, route: routeOf(req), status: String(res.statusCode) };
+      const route = (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
+      const labels = { method: req.method, route, status: String(res.statusCode) };
       requests.inc(labels);
       end(labels);
     });

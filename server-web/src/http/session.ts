@@ -1,9 +1,18 @@
-import { AppError, pickToken, SESSION_COOKIE, verifySession, type Session } from '@parley/server-kit';
+import {
+  AppError,
+  pickToken,
+  SESSION_COOKIE,
+  verifySession,
+  type Session,
+} from '@parley/server-kit';
 import type { RevokedTokensRepository } from '@parley/db';
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 
 /** Reads the verified, unrevoked session of the request into res.locals, or answers 401. */
-export function requireSession(secret: string, revokedTokens: RevokedTokensRepository): RequestHandler {
+export function requireSession(
+  secret: string,
+  revokedTokens: RevokedTokensRepository,
+): RequestHandler {
   return async (req, res, next) => {
     const session = verifySession(tokenOf(req) ?? '', secret);
     if (await revokedTokens.isRevoked(session.jti)) {

@@ -28,12 +28,19 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
         // Under the room's row lock a concurrent send of the same clientId cannot slip in between.
         if (clientId !== null) {
           if (!(await rooms.lock(tx, room.id))) throw roomNotFound();
-          const [original] = await messages.findByClientIds(tx, room.id, session.userId, [clientId]);
+          const [original] = await messages.findByClientIds(tx, room.id, session.userId, [
+            clientId,
+          ]);
           if (original) return original;
         }
         const firstSeq = await messages.reserveSeqs(tx, room.id, 1);
         if (firstSeq === undefined) throw roomNotFound();
-        const draft = { userId: session.userId, username: session.username, content: body.content, clientId };
+        const draft = {
+          userId: session.userId,
+          username: session.username,
+          content: body.content,
+          clientId,
+        };
         const [message] = await messages.insertMany(tx, room.id, firstSeq, [draft]);
         await publishEvent(tx, {
           type: 'message_created',

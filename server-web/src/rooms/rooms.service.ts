@@ -8,7 +8,7 @@ const encodeCursor = (name: string) => Buffer.from(name, 'utf8').toString('base6
 
 function decodeCursor(cursor: string): string {
   const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (name.length === 0 || encodeCursor(name) !== cursor) {
+  if (name.length === 0 || name.includes('\0') || encodeCursor(name) !== cursor) {
     throw new AppError('validation_failed', 'The cursor is not valid', [
       { path: 'cursor', message: 'Use the nextCursor of a previous page' },
     ]);
@@ -26,7 +26,10 @@ export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms'
       });
       const page = found.slice(0, query.limit);
       const hasMore = found.length > query.limit;
-      return { rooms: page, nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.name) : null };
+      return {
+        rooms: page,
+        nextCursor: hasMore ? encodeCursor(page[page.length - 1]!.name) : null,
+      };
     },
 
     async create(name: string, session: Session): Promise<Room> {

@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig, parseDuration } from '../src/config';
+
+const STRONG_SECRET = 'x'.repeat(32);
+const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/parley' };
+
+describe('configuration', () => {
+  test('when nothing is set, then the contract defaults apply', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      jwtTtlSeconds: 12 * 3600,
+      bcryptCost: 12,
+      allowedOrigins: [],
+      isProduction: false,
+      isJwtSecretEphemeral: true,
+    });
+    expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  test('when production has no JWT_SECRET or a short one, then start-up is refused', () => {
+    expect(() => loadConfig(PRODUCTION)).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(31) })).toThrow(ConfigError);
+    expect(loadConfig({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET }).jwtSecret).toBe(STRONG_SECRET);
+  });
+
+  test('when production asks for a bcrypt cost below 10, then start-up is refused', () => {
+    expect(() =>
+      loadConfig({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, BCRYPT_COST: '9' }),
+    ).toThrow(/BCRYPT_COST/);
+    expect(loadConfig({ BCRYPT_COST: '4' }).bcryptCost).toBe(4);
+  });
+
+  test('when values are malformed, then every problem is named', () => {
+    expect(() => loadConfig({ PORT: 'eighty', JWT_TTL: 'forever' })).toThrow(/PORT/);
+    expect(() => loadConfig({ JWT_TTL: 'forever' })).toThrow(/JWT_TTL/);
+  });
+
+  test('when ALLOWED_ORIGINS lists origins, then they are trimmed without trailing slashes', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: ' https://a.example/ ,https://b.example' });
+    expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  test.each([
+    ['12h', 43200],
+    ['30m', 1800],
+    ['45', 45],
+    ['2d', 172800],
+    ['0', undefined],
+    ['1y', undefined],
+  ])('JWT_TTL %s is %s seconds', (value, seconds) => {
+    expect(parseDuration(value)).toBe(seconds);
+  });
+
+  test('when the web service starts in production without a secret, then it exits with the reason', () => {
+    const result = spawnSync('npx', ['tsx', 'server-web/src/main.ts'], {
+      cwd: path.resolve(__dirname, '../../..'),
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://127.0.0.1:1/x',
+      },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('JWT_SECRET must be set to at least 32 bytes');
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

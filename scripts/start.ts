@@ -1,0 +1,64 @@
+// `npm start`: the whole product in one process on one machine, with embedded defaults.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { createDb, migrateLatest } from '@parley/db';
+import { ConfigError, createLogger, loadConfig, onShutdown } from '@parley/server-kit';
+import { createApp, createDeps } from '@parley/server-web';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
+
+// Relative to where `npm start` runs (the project folder), so a second start finds the first's data.
+const DATA_DIR = path.resolve('.data');
+
+/** A development secret made once, so sessions survive restarts; never used in production. */
+async function developmentSecret(): Promise<string> {
+  const file = path.join(DATA_DIR, 'jwt-secret');
+  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (existing) return existing;
+  const secret = randomBytes(48).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function main(): Promise<void> {
+  await mkdir(DATA_DIR, { recursive: true });
+  const env = { ...process.env };
+  const logger = createLogger({ level: env.LOG_LEVEL || 'info', name: 'parley' });
+  if (!env.JWT_SECRET && env.NODE_ENV !== 'production') env.JWT_SECRET = await developmentSecret();
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!env.DATABASE_URL) {
+    logger.info({ dataDir: DATA_DIR }, 'starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres({
+      dataDir: DATA_DIR,
+      logger: (line) => logger.debug({ postgres: line }),
+    });
+    env.DATABASE_URL = embedded.databaseUrl;
+  }
+  const config = loadConfig(env);
+
+  const migrator = createDb({ databaseUrl: config.databaseUrl });
+  const applied = await migrateLatest(migrator).finally(() => migrator.destroy());
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+  const deps = await createDeps(config, logger);
+  const server = createServer(createApp(deps));
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  const url = `http://localhost:${config.port}`;
+  logger.info({ url }, 'Parley is running');
+  process.stdout.write(`\n  Parley is running at ${url}  (Ctrl-C stops it)\n\n`);
+
+  onShutdown(logger, async () => {
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await deps.close();
+    await embedded?.stop();
+  });
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : (error as Error).stack;
+  process.stderr.write(`Parley could not start: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,122 @@
+import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
+import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
+
+/** Polls `check` until it holds; fails with the last value after `timeoutMs`. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!check(value)) {
+    if (Date.now() > deadline) throw new Error(`condition not met, last value: ${String(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}
+
+async function signUp(app: WebApp): Promise<string> {
+  const username = uniqueName('ops');
+  const response = await fetch(`${app.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `${username}@example.org`, username, password: 'password1' }),
+  });
+  return response.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+describe('health, readiness and metrics', () => {
+  let app: WebApp;
+  beforeAll(async () => {
+    app = await startWebApp();
+  });
+  afterAll(() => app.close());
+
+  test('when the process is up, then /healthz and /readyz answer 200', async () => {
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  test('when requests were answered, then /metrics counts them by route and status', async () => {
+    const cookie = await signUp(app);
+    await fetch(`${app.url}/api/rooms`, { headers: { cookie } });
+    await fetch(`${app.url}/api/rooms/${uniqueName('missing')}`, { headers: { cookie } });
+
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/api\/rooms\/",status="200"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/api\/rooms\/:name",status="404"\} 1/,
+    );
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/api\/auth\/register",status="201"\}/,
+    );
+    expect(metrics).toContain('parley_web_process_cpu_seconds_total');
+  });
+
+  test('when a path is unknown, then the answer is a JSON 404 without framework headers', async () => {
+    for (const path of ['/api/nothing-here', '/nothing-here', '/api/auth/nope']) {
+      const response = await fetch(`${app.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(await response.json()).toEqual({
+        error: { code: 'not_found', message: expect.any(String) as string },
+      });
+    }
+  });
+
+  test('when a request carries an X-Request-Id, then it is echoed, else one is made', async () => {
+    const given = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const made = await fetch(`${app.url}/healthz`, {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('a database outage', () => {
+  let proxy: TcpProxy;
+  let app: WebApp;
+  beforeAll(async () => {
+    const database = new URL(process.env.TEST_DATABASE_URL!);
+    proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
+    database.port = String(proxy.port);
+    app = await startWebApp({ DATABASE_URL: database.toString(), LOG_LEVEL: 'error' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await proxy.close();
+  });
+
+  test('when the database goes away and comes back, then /readyz says 503 then 200 on its own', async () => {
+    const cookie = await signUp(app);
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+
+    await proxy.cut();
+
+    const down = await fetch(`${app.url}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({
+      error: { code: 'unavailable', message: expect.any(String) as string },
+    });
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    const api = await fetch(`${app.url}/api/rooms`, { headers: { cookie } });
+    expect(api.status).toBe(503);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+
+    await proxy.restore();
+
+    await eventually(
+      async () => (await fetch(`${app.url}/readyz`)).status,
+      (status) => status === 200,
+    );
+    expect((await fetch(`${app.url}/api/rooms`, { headers: { cookie } })).status).toBe(200);
+  });
+});

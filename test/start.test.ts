@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `npm start`'s script in `cwd` and resolves once it prints its URL. */
+function startProduct(cwd: string, port: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(TSX, [path.join(ROOT, 'scripts', 'start.ts')], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      BCRYPT_COST: '4',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Parley is running at (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ child, url: match[1]!.replace('localhost', '127.0.0.1') });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+const json = (body: unknown) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+describe('npm start', () => {
+  let workDir: string;
+  beforeAll(async () => {
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'parley-start-'));
+    // As root the embedded PostgreSQL runs as the postgres user, who must reach ./.data/pg.
+    await chmod(workDir, 0o755);
+  });
+  afterAll(() => rm(workDir, { recursive: true, force: true }));
+
+  test('when started on a fresh folder, then it serves the API on an embedded database and keeps its data across restarts', async () => {
+    const port = await freePort();
+    const credentials = { email: `start-${Date.now()}@example.org`, password: 'password1' };
+
+    const first = await startProduct(workDir, port);
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    const registered = await fetch(
+      `${first.url}/api/auth/register`,
+      json({ ...credentials, username: 'starter' }),
+    );
+    expect(registered.status).toBe(201);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await startProduct(workDir, port);
+    const login = await fetch(`${second.url}/api/auth/login`, json(credentials));
+    expect(login.status).toBe(200);
+    const { token } = (await login.json()) as { token: string };
+    const rooms = await fetch(`${second.url}/api/rooms`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(rooms.status).toBe(200);
+    expect(await stop(second.child)).toBe(0);
+  }, 120_000);
+});
