@@ -57,6 +57,8 @@ export const messageContentSchema = z
   .string()
   .transform((value) => value.trim())
   .refine((value) => value.length > 0, 'A message cannot be empty')
+  // PostgreSQL text cannot hold NUL; refuse it clearly rather than fail on insert.
+  .refine((value) => !value.includes('\0'), 'A message cannot contain NUL characters')
   .refine(
     (value) => codePointLength(value) <= LIMITS.messageMaxLength,
     `At most ${LIMITS.messageMaxLength} characters`,

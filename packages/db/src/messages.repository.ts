@@ -11,9 +11,7 @@ export interface MessageDraft {
 }
 
 export type HistoryPage =
-  | { beforeSeq: number; limit: number }
-  | { afterSeq: number; limit: number }
-  | { limit: number };
+  { beforeSeq: number; limit: number } | { afterSeq: number; limit: number } | { limit: number };
 
 export const toMessage = (row: MessageRow): Message => ({
   id: row.id,

@@ -25,6 +25,9 @@ const toRoom = (row: RoomWithOwnerRow): Room => ({
   createdAt: row.created_at.toISOString(),
 });
 
+// PostgreSQL text cannot hold NUL: no name contains one, and a query carrying one fails.
+const hasNul = (value: string) => value.includes('\0');
+
 /** Escapes LIKE's wildcards so `%`, `_` and `\` match themselves. */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (char) => `\\${char}`);
@@ -44,6 +47,7 @@ export function createRoomsRepository(db: Knex) {
 
   return {
     async findByName(name: string, executor: Executor = db): Promise<Room | undefined> {
+      if (hasNul(name)) return undefined;
       const row = await selectRooms(executor).where('r.name', name).first();
       return row && toRoom(row);
     },
@@ -57,6 +61,7 @@ export function createRoomsRepository(db: Knex) {
     },
 
     async search({ query, afterName, limit }: RoomSearch): Promise<Room[]> {
+      if (query !== undefined && hasNul(query)) return [];
       const builder = selectRooms(db).orderBy('r.name').limit(limit);
       if (query) builder.whereRaw(`r.name ILIKE ? ESCAPE '\\'`, [`%${escapeLike(query)}%`]);
       if (afterName !== undefined) builder.where('r.name', '>', afterName);

@@ -57,6 +57,10 @@ function isUnavailable(error: unknown): boolean {
 /** Maps anything thrown to the AppError a client may see; unknown errors become `internal`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  // 22021: a character PostgreSQL cannot store (NUL) in input no schema has caught.
+  if ((error as { code?: unknown } | null)?.code === '22021') {
+    return new AppError('validation_failed', 'The input contains characters that cannot be stored');
+  }
   if (isUnavailable(error)) {
     return new AppError('unavailable', 'The service is temporarily unavailable, try again soon');
   }

@@ -20,7 +20,9 @@ export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms'
   return {
     async list(query: ListRoomsQuery): Promise<RoomsPage> {
       const found = await rooms.search({
-        query: query.q?.normalize('NFC'),
+        // Names are stored lower-cased; folding q here too keeps non-ASCII matching case-insensitive
+        // even where the database's ctype is "C" (ILIKE there folds ASCII only).
+        query: query.q?.normalize('NFC').toLowerCase(),
         afterName: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
         limit: query.limit + 1,
       });
