@@ -80,6 +80,19 @@ describe('POST /api/auth/login', () => {
     expect(((await response.json()) as { user: unknown }).user).toEqual(user);
   });
 
+  test('when the password is typed with accents composed differently, then the same user signs in', async () => {
+    const password = 'mật-khẩu-bí-mật'.normalize('NFD');
+    const { user, email } = await register(app, { password });
+
+    const response = await postJson(app, '/api/auth/login', {
+      email,
+      password: password.normalize('NFC'),
+    });
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { user: unknown }).user).toEqual(user);
+  });
+
   test('when the password is wrong or the email unknown, then both get the same 401 invalid_credentials', async () => {
     const { email } = await register(app);
 

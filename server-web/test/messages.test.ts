@@ -50,6 +50,30 @@ async function roomWithMessages(count: number) {
 }
 
 describe('posting a message', () => {
+  it('when the content holds a NUL character, then 400 validation_failed and nothing is stored', async () => {
+    const { client } = await signedIn();
+    const room = await createRoom(client);
+
+    const response = await client.post(messagesPath(room.name), { content: 'a\u0000b' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error?.code).toBe('validation_failed');
+    expect(await rowsOf(app, room.id)).toHaveLength(0);
+  });
+
+  it('when the room name in the path is malformed percent-encoding, then 400 validation_failed', async () => {
+    const { account } = await signedIn();
+
+    const response = await fetch(`${app.url}/api/rooms/%E0%A4%A/messages`, {
+      headers: { cookie: account.cookie },
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      'validation_failed',
+    );
+  });
+
   it('when a member posts a message, then it answers 201 with the message and stores it as seq 1', async () => {
     const { account, client } = await signedIn();
     const room = await createRoom(client);

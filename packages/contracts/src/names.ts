@@ -27,8 +27,10 @@ export const usernameSchema = z
   }, `Between ${LIMITS.usernameMinLength} and ${LIMITS.usernameMaxLength} characters`)
   .refine((value) => USERNAME_PATTERN.test(value), 'Only letters, digits, _, - and .');
 
+// NFC, so a password typed on a device that composes accents differently still matches.
 export const passwordSchema = z
   .string()
+  .transform((value) => value.normalize('NFC'))
   .refine(
     (value) => codePointLength(value) >= LIMITS.passwordMinLength,
     `At least ${LIMITS.passwordMinLength} characters`,

@@ -52,9 +52,9 @@ function signal(description: string) {
   return { fire, fired };
 }
 
-const roomDeleted = (roomName: string, roomId = 1): CommittedEvent => ({
+const roomDeleted = (roomName: string): CommittedEvent => ({
   type: 'room_deleted',
-  roomId,
+  roomId: 1,
   roomName,
 });
 

@@ -64,14 +64,16 @@ export function createMessageRateLimiter(
 }
 
 export interface AttemptLimiter {
-  /** Throws AppError('rate_limited') when `key` has used its attempts. */
-  check(key: string): Promise<void>;
-  /** Counts one failed attempt. */
-  fail(key: string): Promise<void>;
+  /**
+   * Counts one attempt, atomically, before the caller does the slow check (bcrypt), so parallel
+   * guesses cannot all pass; throws AppError('rate_limited') once `points` are used.
+   */
+  attempt(key: string): Promise<void>;
+  /** Forgets the attempts (after a success). */
   reset(key: string): Promise<void>;
 }
 
-/** Counts failures (e.g. logins per account and IP) and blocks once `points` are used. */
+/** Limits attempts per key (e.g. sign-ins per account and IP); a success resets the count. */
 export function createAttemptLimiter(
   options: { keyPrefix: string; points: number; durationSeconds: number; message: string },
   redis?: RedisClient,
@@ -81,14 +83,13 @@ export function createAttemptLimiter(
     redis,
   );
   return {
-    async check(key) {
-      const state = await limiter.get(key);
-      if (state && state.consumedPoints >= options.points) {
-        throw rateLimited(state.msBeforeNext, options.message);
+    async attempt(key) {
+      try {
+        await limiter.consume(key);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, options.message);
+        throw error;
       }
-    },
-    async fail(key) {
-      await limiter.penalty(key, 1);
     },
     async reset(key) {
       await limiter.delete(key);

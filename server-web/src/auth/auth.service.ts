@@ -45,10 +45,9 @@ export function createAuthService(deps: AppDeps) {
 
     async login(body: LoginBody, ip: string) {
       const limitKey = `${body.email.toLowerCase()}|${ip}`;
-      await loginLimiter.check(limitKey);
-      // Counted before the slow comparison (and cleared on success): counted after it, parallel
-      // guesses would all pass the check before the first failure was recorded.
-      await loginLimiter.fail(limitKey);
+      // Counted before the slow comparison and cleared on success: counted after it, parallel
+      // guesses would all pass before the first failure was recorded.
+      await loginLimiter.attempt(limitKey);
       const user = await users.findByEmail(body.email);
       const isMatch = await bcrypt.compare(
         body.password,

@@ -1,5 +1,9 @@
 import type { Db, UserRow } from '@parley/db';
 
+// The expressions of the unique indexes, so lookups use them (see the users migration).
+const EMAIL_KEY = 'lower(email COLLATE "und-x-icu") = lower(? COLLATE "und-x-icu")';
+const USERNAME_KEY = 'lower(username COLLATE "und-x-icu") = lower(? COLLATE "und-x-icu")';
+
 export interface UserRecord {
   id: number;
   email: string;
@@ -17,7 +21,7 @@ const toRecord = (row: UserRow): UserRecord => ({
 export function createUsersRepository(db: Db) {
   return {
     async findByEmail(email: string): Promise<UserRecord | undefined> {
-      const row = await db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
+      const row = await db<UserRow>('users').whereRaw(EMAIL_KEY, [email]).first();
       return row && toRecord(row);
     },
 
@@ -31,13 +35,16 @@ export function createUsersRepository(db: Db) {
       email: string,
       username: string,
     ): Promise<{ email: boolean; username: boolean }> {
-      const rows = await db<UserRow>('users')
-        .whereRaw('lower(email) = lower(?)', [email])
-        .orWhereRaw('lower(username) = lower(?)', [username])
-        .select('email', 'username');
+      const rows: { email_taken: boolean; username_taken: boolean }[] = await db('users')
+        .whereRaw(EMAIL_KEY, [email])
+        .orWhereRaw(USERNAME_KEY, [username])
+        .select(
+          db.raw(`${EMAIL_KEY} as email_taken`, [email]),
+          db.raw(`${USERNAME_KEY} as username_taken`, [username]),
+        );
       return {
-        email: rows.some((row) => row.email.toLowerCase() === email.toLowerCase()),
-        username: rows.some((row) => row.username.toLowerCase() === username.toLowerCase()),
+        email: rows.some((row) => row.email_taken),
+        username: rows.some((row) => row.username_taken),
       };
     },
 
