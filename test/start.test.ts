@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,4 +88,27 @@ describe('npm start', () => {
     expect(rooms.status).toBe(200);
     expect(await stop(second.child)).toBe(0);
   }, 120_000);
+
+  // Under root the test above is the root case; this one is a normal user's (the embedded
+  // PostgreSQL then runs initdb and postgres itself rather than through the postgres OS user).
+  const runsAsRoot = process.getuid?.() === 0;
+  (runsAsRoot ? test : test.skip)(
+    'when run by a normal user, then it starts and serves too',
+    async () => {
+      const normalUser = {
+        uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
+        gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
+      };
+      const userDir = await mkdtemp(path.join(os.tmpdir(), 'parley-user-'));
+      await chown(userDir, normalUser.uid, normalUser.gid);
+      try {
+        const { child, url } = await startProduct(userDir, await freePort(), normalUser);
+        expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        expect(await stop(child)).toBe(0);
+      } finally {
+        await rm(userDir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
