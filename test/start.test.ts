@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,18 +16,28 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs `npm start`'s script in `cwd` and resolves once it prints its URL. */
-function startProduct(cwd: string, port: number): Promise<{ child: ChildProcess; url: string }> {
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+/** Runs `npm start`'s script in `cwd` (as `user` when given) and resolves once it prints its URL. */
+function startProduct(
+  cwd: string,
+  port: number,
+  user?: OsUser,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(TSX, [path.join(ROOT, 'scripts', 'start.ts')], {
     cwd,
     env: {
       PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      HOME: user ? cwd : process.env.HOME,
       PORT: String(port),
       LOG_LEVEL: 'warn',
       BCRYPT_COST: '4',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
   });
   let output = '';
   return new Promise((resolve, reject) => {
