@@ -46,8 +46,8 @@ function startProduct(
       const match = /Parley is running at (http:\/\/\S+)/.exec(output);
       if (match) resolve({ child, url: match[1]!.replace('localhost', '127.0.0.1') });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
   });
 }
@@ -114,6 +114,7 @@ describe('npm start', () => {
       try {
         const { child, url } = await startProduct(userDir, await freePort(), normalUser);
         expect((await fetch(`${url}/readyz`)).status).toBe(200);
+        expect((await stat(path.join(userDir, '.data', 'jwt-secret'))).uid).toBe(normalUser.uid);
         expect(await stop(child)).toBe(0);
       } finally {
         await rm(userDir, { recursive: true, force: true });
