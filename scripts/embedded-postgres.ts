@@ -57,27 +57,41 @@ export async function startEmbeddedPostgres(
   // superuser can run shell commands (COPY ... TO PROGRAM). The file is readable by us only.
   const passwordFile = path.resolve(options.dataDir, 'pg-password');
   const password = await readOrCreatePassword(passwordFile, isNewCluster, pgDir);
-  const port = options.port ?? (await freePort(PREFERRED_PORT));
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    initdbFlags: ['--encoding=UTF8'],
-    // TCP on loopback only; no Unix socket in /tmp, where it could clash with a system PostgreSQL.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: log,
-    onError: (error) => log(error instanceof Error ? error.message : String(error)),
-  });
+  const createServer = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port,
+      user: SUPERUSER,
+      password,
+      authMethod: 'scram-sha-256',
+      initdbFlags: ['--encoding=UTF8'],
+      // TCP on loopback only; no Unix socket in /tmp, where it could clash with a system PostgreSQL.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: log,
+      onError: (error) => log(error instanceof Error ? error.message : String(error)),
+    });
+  let port = options.port ?? (await freePort(PREFERRED_PORT));
+  let server = createServer(port);
   if (isNewCluster) {
     await prepareDataDir(pgDir);
     await server.initialise();
   }
   // start() rejects with nothing when postgres exits early (port taken, lock file, permissions).
-  await server.start().catch(() => {
-    throw new Error(`embedded PostgreSQL did not start:\n${recentLines.join('\n')}`);
-  });
+  // A port found free can be taken by another process before postgres binds it: try another.
+  for (let attempt = 1; ; attempt++) {
+    recentLines.length = 0;
+    const isStarted = await server.start().then(
+      () => true,
+      () => false,
+    );
+    if (isStarted) break;
+    const isPortTaken = recentLines.some((line) => line.includes('Address already in use'));
+    if (!isPortTaken || options.port !== undefined || attempt === 3) {
+      throw new Error(`embedded PostgreSQL did not start:\n${recentLines.join('\n')}`);
+    }
+    port = await freePort(0);
+    server = createServer(port);
+  }
   const stop = stopperFor(server);
   const serverUrl = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const database = options.database ?? 'parley';

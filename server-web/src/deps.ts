@@ -57,7 +57,13 @@ export async function createDeps(
   logger: Logger,
   limits: LimitOverrides = {},
 ): Promise<AppDeps & { close(): Promise<void> }> {
-  const db = createDb({ databaseUrl: config.databaseUrl });
+  const db = createDb({
+    databaseUrl: config.databaseUrl,
+    log: {
+      warn: (message) => logger.warn({ knex: message }, 'database warning'),
+      error: (message) => logger.error({ knex: message }, 'database error'),
+    },
+  });
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   return {
     config,

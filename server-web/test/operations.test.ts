@@ -88,7 +88,7 @@ describe('a database outage', () => {
     const database = new URL(process.env.TEST_DATABASE_URL!);
     proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
     database.port = String(proxy.port);
-    app = await startWebApp({ DATABASE_URL: database.toString(), LOG_LEVEL: 'error' });
+    app = await startWebApp({ DATABASE_URL: database.toString() });
   });
   afterAll(async () => {
     await app.close();

@@ -30,8 +30,15 @@ export class FolderMigrationSource implements Knex.MigrationSource<string> {
   }
 }
 
+/** Where Knex's own warnings go (its default is console.log). */
+export interface DbLog {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 export interface DbOptions {
   databaseUrl: string;
+  log?: DbLog;
   poolMax?: number;
   /** How long a query may wait for a connection before failing as `unavailable`. */
   acquireTimeoutMs?: number;
@@ -57,6 +64,14 @@ export function createKnexConfig(
     },
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: options.acquireTimeoutMs ?? 2_000,
+    ...(options.log && {
+      log: {
+        warn: (message: string) => options.log!.warn(message),
+        error: (message: string) => options.log!.error(message),
+        deprecate: (message: string) => options.log!.warn(message),
+        debug: () => undefined,
+      },
+    }),
     migrations: { migrationSource: new FolderMigrationSource(), tableName: 'knex_migrations' },
   };
 }
