@@ -1,32 +1,42 @@
 // Room search (GET /api/rooms?q=…&limit=20) on 100,000 rooms: `npx tsx bench/room-search.ts`.
-// Creates, migrates and finally drops a database of its own; prints one line per case and shape.
+// Creates, migrates and finally drops a database of its own. The shapes of a case run interleaved,
+// so load from other processes on the machine falls on all of them alike.
 import knex from 'knex';
 import pg from 'pg';
-import { createKnexConfig } from '@parley/db';
+import { createKnexConfig, createRoomsRepository } from '@parley/db';
 import { createTestDatabase } from '../test/support/databases';
 
 const ROOM_COUNT = 100_000;
-const RUNS = Number(process.env.BENCH_RUNS) || 300;
+const RUNS = Number(process.env.BENCH_RUNS) || 200;
 const WARMUP_RUNS = 20;
 
 const SELECT = `r.id, r.name, r.created_at, u.id AS owner_id, u.username AS owner_username`;
+const LIKE_Q = `LIKE '%' || $1 || '%' ESCAPE '\\'`;
 
-/** Query shapes; $1 is the escaped q ('' when absent), $2 the cursor ('' when absent). */
+const MATCHES_FIRST = `WITH matches AS MATERIALIZED (
+    SELECT id, name, created_at, owner_id FROM chat_rooms WHERE name ${LIKE_Q} AND name > $2)
+  SELECT ${SELECT} FROM matches r JOIN users u ON u.id = r.owner_id ORDER BY r.name LIMIT 21`;
+
+/**
+ * Query shapes, each one or more statements tried in turn until one fills the page (21 rows);
+ * $1 is the escaped q ('' when absent), $2 the cursor ('' when absent).
+ */
 const SHAPES = {
   // Exactly what server-web runs today.
-  ilike: `SELECT ${SELECT} FROM chat_rooms r JOIN users u ON u.id = r.owner_id
-    WHERE r.name ILIKE '%' || $1 || '%' ESCAPE '\\' AND r.name > $2 ORDER BY r.name LIMIT 21`,
+  ilike: [
+    `SELECT ${SELECT} FROM chat_rooms r JOIN users u ON u.id = r.owner_id
+     WHERE r.name ILIKE '%' || $1 || '%' ESCAPE '\\' AND r.name > $2 ORDER BY r.name LIMIT 21`,
+  ],
   // Names are stored canonical (lower case), so a lower-cased q can use the cheaper LIKE.
-  like: `SELECT ${SELECT} FROM chat_rooms r JOIN users u ON u.id = r.owner_id
-    WHERE r.name LIKE '%' || $1 || '%' ESCAPE '\\' AND r.name > $2 ORDER BY r.name LIMIT 21`,
+  like: [
+    `SELECT ${SELECT} FROM chat_rooms r JOIN users u ON u.id = r.owner_id
+     WHERE r.name ${LIKE_Q} AND r.name > $2 ORDER BY r.name LIMIT 21`,
+  ],
   // Every match first (trigram bitmap scan), then a top-21 sort: never walks the name order.
-  'like-matches-first': `WITH matches AS MATERIALIZED (
-      SELECT id, name, created_at, owner_id FROM chat_rooms
-      WHERE name LIKE '%' || $1 || '%' ESCAPE '\\' AND name > $2)
-    SELECT r.id, r.name, r.created_at, u.id AS owner_id, u.username AS owner_username
-    FROM matches r JOIN users u ON u.id = r.owner_id ORDER BY r.name LIMIT 21`,
+  'matches-first': [MATCHES_FIRST],
 } as const;
 type Shape = keyof typeof SHAPES;
+const ALL_SHAPES = Object.keys(SHAPES) as Shape[];
 
 interface SearchCase {
   label: string;
@@ -40,8 +50,10 @@ const CASES: SearchCase[] = [
   { label: 'common', q: 'ing' },
   { label: 'common, page 2', q: 'ing', cursor: 'kafka' },
   { label: 'clustered late', q: 'vue' },
+  { label: '3 chars, no trigram', q: 'e-1' },
   { label: '2 chars, common', q: 'in' },
   { label: '1 char, common', q: 'z' },
+  { label: '2 chars, clustered', q: 'vu' },
   { label: '2 chars, none', q: 'qx' },
   { label: 'no match', q: 'zzzz' },
 ];
@@ -73,43 +85,118 @@ function percentile(sorted: number[], p: number): number {
 interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
+  Filter?: string;
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 
-function describePlan(node: PlanNode): string {
-  const indexes = new Set<string>();
-  const visit = (current: PlanNode) => {
-    if (current['Index Name']) indexes.add(current['Index Name']);
-    current.Plans?.forEach(visit);
+/** "<top node under Limit> <- <the scan that applies the LIKE> (<its index>)". */
+function describePlan(root: PlanNode): string {
+  const matchingScans: string[] = [];
+  const visit = (node: PlanNode) => {
+    if (`${node.Filter ?? ''} ${node['Index Cond'] ?? ''}`.includes('~~')) {
+      const index = node['Index Name'] ? ` (${node['Index Name']})` : '';
+      matchingScans.push(`${node['Node Type']}${index}`);
+    }
+    node.Plans?.forEach(visit);
   };
-  visit(node);
-  const top = node['Node Type'] === 'Limit' && node.Plans ? node.Plans[0]! : node;
-  return `${top['Node Type']} [${[...indexes].join(', ') || 'no index'}]`;
+  visit(root);
+  const top = root['Node Type'] === 'Limit' && root.Plans ? root.Plans[0]! : root;
+  return `${top['Node Type']} <- ${matchingScans.join(', ')}`;
 }
 
-async function measure(client: pg.Client, shape: Shape, searchCase: SearchCase) {
-  const q = shape === 'ilike' ? searchCase.q : searchCase.q.toLowerCase();
-  const params = [escapeLike(q), searchCase.cursor ?? ''];
-  const sql = SHAPES[shape];
-  const { rowCount } = await client.query(sql, params);
-  for (let run = 0; run < WARMUP_RUNS; run++) await client.query(sql, params);
-  const timings: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    const started = process.hrtime.bigint();
-    await client.query(sql, params);
-    timings.push(Number(process.hrtime.bigint() - started) / 1e6);
+function paramsFor(shape: Shape, searchCase: SearchCase): string[] {
+  // ILIKE gets q as typed; the LIKE shapes lower-case it as room names are stored lower-cased.
+  const q = shape === 'ilike' ? searchCase.q : searchCase.q.normalize('NFC').toLowerCase();
+  return [escapeLike(q), searchCase.cursor ?? ''];
+}
+
+/** Runs the shape's statements until one fills the page; the last one answers regardless. */
+async function runShape(client: pg.Client, shape: Shape, params: string[]) {
+  const statements = SHAPES[shape];
+  for (let step = 0; ; step++) {
+    const { rowCount } = await client.query(statements[step]!, params);
+    if (rowCount === 21 || step === statements.length - 1) return { step, rowCount: rowCount ?? 0 };
   }
-  timings.sort((a, b) => a - b);
-  const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-    `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
-    params,
-  );
-  return {
-    rows: rowCount ?? 0,
-    p50: percentile(timings, 50),
-    p99: percentile(timings, 99),
-    plan: describePlan(explained.rows[0]!['QUERY PLAN'][0].Plan),
-  };
+}
+
+/** Times every shape on one case, one run of each shape after the other, `RUNS` times. */
+async function measureCase(client: pg.Client, searchCase: SearchCase, shapes: Shape[]) {
+  const timings = new Map(shapes.map((shape) => [shape, [] as number[]]));
+  for (let run = -WARMUP_RUNS; run < RUNS; run++) {
+    for (const shape of shapes) {
+      const started = process.hrtime.bigint();
+      await runShape(client, shape, paramsFor(shape, searchCase));
+      if (run >= 0) timings.get(shape)!.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  }
+  const lines: string[][] = [];
+  for (const shape of shapes) {
+    const params = paramsFor(shape, searchCase);
+    const { step, rowCount } = await runShape(client, shape, params);
+    const explained = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${SHAPES[shape][step]}`,
+      params,
+    );
+    const sorted = timings.get(shape)!.sort((a, b) => a - b);
+    lines.push([
+      shape,
+      String(rowCount),
+      percentile(sorted, 50).toFixed(2),
+      percentile(sorted, 99).toFixed(2),
+      (step > 0 ? `(step ${step + 1}) ` : '') +
+        describePlan(explained.rows[0]!['QUERY PLAN'][0].Plan),
+    ]);
+  }
+  return lines;
+}
+
+async function printTable(client: pg.Client, cases: SearchCase[], shapes: Shape[]) {
+  const table = [['case', 'q', 'matches', 'shape', 'rows', 'p50', 'p99', 'plan']];
+  for (const searchCase of cases) {
+    const { rows } = await client.query<{ count: number }>(
+      `SELECT count(*)::int FROM chat_rooms WHERE name LIKE '%' || $1 || '%' ESCAPE '\\'`,
+      [escapeLike(searchCase.q)],
+    );
+    const q = (searchCase.q || '-') + (searchCase.cursor ? ` >${searchCase.cursor}` : '');
+    for (const line of await measureCase(client, searchCase, shapes)) {
+      table.push([searchCase.label, q, String(rows[0]!.count), ...line]);
+    }
+  }
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table) {
+    process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')}\n`);
+  }
+}
+
+/** The product's own search (rooms.repository.ts), as GET /api/rooms runs it, on every case. */
+async function printProductTable(url: string, cases: SearchCase[]) {
+  const db = knex(createKnexConfig({ DATABASE_URL: url }));
+  const rooms = createRoomsRepository(db);
+  process.stdout.write('\nrooms.repository search (what GET /api/rooms runs):\n');
+  try {
+    for (const searchCase of cases) {
+      const query = {
+        query: searchCase.q.normalize('NFC').toLowerCase() || undefined,
+        afterName: searchCase.cursor,
+        limit: 21,
+      };
+      const timings: number[] = [];
+      for (let run = -WARMUP_RUNS; run < RUNS; run++) {
+        const started = process.hrtime.bigint();
+        await rooms.search(query);
+        if (run >= 0) timings.push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+      timings.sort((a, b) => a - b);
+      const q = (searchCase.q || '-') + (searchCase.cursor ? ` >${searchCase.cursor}` : '');
+      process.stdout.write(
+        `${searchCase.label.padEnd(28)} ${q.padEnd(16)} p50 ${percentile(timings, 50).toFixed(2)} ms` +
+          `  p99 ${percentile(timings, 99).toFixed(2)} ms\n`,
+      );
+    }
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function seed(url: string): Promise<void> {
@@ -120,7 +207,8 @@ async function seed(url: string): Promise<void> {
       .insert({ email: 'owner@example.org', username: 'owner', hashed_password: 'x' })
       .returning<{ id: number }[]>('id');
     await db.raw(INSERT_ROOMS, [owner!.id]);
-    await db.raw('ANALYZE');
+    // Flushes the GIN pending list and sets the visibility map, as autovacuum would in production.
+    await db.raw('VACUUM ANALYZE');
   } finally {
     await db.destroy();
   }
@@ -133,24 +221,11 @@ async function main(): Promise<void> {
     await seed(database.url);
     await client.connect();
     const { rows } = await client.query<{ count: number }>('SELECT count(*)::int FROM chat_rooms');
-    const shapes = (process.env.BENCH_SHAPES?.split(',') ?? Object.keys(SHAPES)) as Shape[];
-    console.log(`${rows[0]!.count} rooms, ${RUNS} runs per line, times in ms`);
-    console.log(
-      ['case', 'q', 'shape', 'matches', 'rows', 'p50', 'p99', 'plan under Limit'].join(' | '),
+    process.stdout.write(
+      `${rows[0]!.count} rooms, ${RUNS} runs per line, times in ms (single query shapes)\n`,
     );
-    for (const searchCase of CASES) {
-      const { rows: counted } = await client.query<{ count: number }>(
-        `SELECT count(*)::int FROM chat_rooms WHERE name LIKE '%' || $1 || '%' ESCAPE '\\'`,
-        [escapeLike(searchCase.q)],
-      );
-      for (const shape of shapes) {
-        const result = await measure(client, shape, searchCase);
-        const q = searchCase.cursor ? `${searchCase.q} >${searchCase.cursor}` : searchCase.q;
-        const cells = [searchCase.label, q || '-', shape, counted[0]!.count, result.rows];
-        const times = [result.p50, result.p99].map((ms) => ms.toFixed(2));
-        console.log([...cells, ...times, result.plan].join(' | '));
-      }
-    }
+    await printTable(client, CASES, ALL_SHAPES);
+    await printProductTable(database.url, CASES);
   } finally {
     await client.end();
     await database.drop();
@@ -158,6 +233,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 });

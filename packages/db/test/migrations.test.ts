@@ -148,6 +148,26 @@ describe('schema on a migrated database', () => {
     });
   });
 
+  it('when usernames differ only in the case of non-ASCII letters, then the insert is a unique violation', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    await db('users').insert({
+      email: `${unique('a')}@x.org`,
+      username: `ĐẶNG-${suffix}`,
+      hashed_password: 'x',
+    });
+
+    const insert = db('users').insert({
+      email: `${unique('b')}@x.org`,
+      username: `đặng-${suffix}`,
+      hashed_password: 'x',
+    });
+
+    await expect(insert).rejects.toMatchObject({
+      code: '23505',
+      constraint: 'users_username_lower_unique',
+    });
+  });
+
   it('when a second room takes an existing name, then the insert is a unique violation', async () => {
     const name = unique('general');
     await insertRoom(name);
