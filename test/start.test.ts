@@ -1,8 +1,17 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import {
+  execFileSync,
+  spawn,
+  type ChildProcess,
+  type ChildProcessByStdio,
+} from 'node:child_process';
 import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import net from 'node:net';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import pg from 'pg';
+import { createTestDatabase } from './support/databases';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -21,24 +30,33 @@ interface OsUser {
   gid: number;
 }
 
+function spawnStart(
+  cwd: string,
+  env: Record<string, string>,
+  user?: OsUser,
+): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(TSX, [path.join(ROOT, 'scripts', 'start.ts')], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: user ? cwd : process.env.HOME,
+      LOG_LEVEL: 'warn',
+      BCRYPT_COST: '4',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
+  });
+}
+
 /** Runs `npm start`'s script in `cwd` (as `user` when given) and resolves once it prints its URL. */
 function startProduct(
   cwd: string,
   port: number,
   user?: OsUser,
+  env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(TSX, [path.join(ROOT, 'scripts', 'start.ts')], {
-    cwd,
-    env: {
-      PATH: process.env.PATH,
-      HOME: user ? cwd : process.env.HOME,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      BCRYPT_COST: '4',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...user,
-  });
+  const child = spawnStart(cwd, { PORT: String(port), ...env }, user);
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -86,6 +104,7 @@ describe('npm start', () => {
       json({ ...credentials, username: 'starter' }),
     );
     expect(registered.status).toBe(201);
+    const firstCookie = registered.headers.get('set-cookie')!.split(';')[0]!;
     expect(await stop(first.child)).toBe(0);
 
     const second = await startProduct(workDir, port);
@@ -96,8 +115,48 @@ describe('npm start', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(rooms.status).toBe(200);
+    // The development secret was kept in ./.data: the first run's session is still valid.
+    const me = await fetch(`${second.url}/api/auth/me`, { headers: { cookie: firstCookie } });
+    expect(me.status).toBe(200);
     expect(await stop(second.child)).toBe(0);
   }, 120_000);
+
+  test('when DATABASE_URL is set, then it uses that database and embeds none', async () => {
+    const database = await createTestDatabase();
+    const externalDir = await mkdtemp(path.join(os.tmpdir(), 'parley-external-'));
+    try {
+      const { child, url } = await startProduct(externalDir, await freePort(), undefined, {
+        DATABASE_URL: database.url,
+      });
+      const registered = await fetch(
+        `${url}/api/auth/register`,
+        json({ email: 'ext@example.org', username: 'external', password: 'password1' }),
+      );
+      expect(registered.status).toBe(201);
+      expect(await stop(child)).toBe(0);
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      const { rows } = await client.query('SELECT username FROM users');
+      await client.end();
+      expect(rows).toEqual([{ username: 'external' }]);
+      expect(existsSync(path.join(externalDir, '.data', 'pg'))).toBe(false);
+    } finally {
+      await rm(externalDir, { recursive: true, force: true });
+      await database.drop();
+    }
+  }, 60_000);
+
+  test('when NODE_ENV=production has no JWT_SECRET, then it refuses to start and says why', async () => {
+    const child = spawnStart(workDir, {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://127.0.0.1:1/none',
+    });
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toContain('JWT_SECRET must be set to at least 32 bytes');
+  });
 
   // Under root the test above is the root case; this one is a normal user's (the embedded
   // PostgreSQL then runs initdb and postgres itself rather than through the postgres OS user).
