@@ -55,5 +55,5 @@ export async function eventsUntilMarker(
 ): Promise<CommittedEvent[]> {
   const marker = await createRoom(client);
   await postMessage(client, marker.name, 'marker');
-  return inbox.upTo((event) => event.type === 'message_created' && event.roomId === marker.id);
+  return inbox.upTo((event) => event.type === 'messages_created' && event.roomId === marker.id);
 }

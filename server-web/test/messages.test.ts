@@ -453,9 +453,9 @@ describe('events for chat nodes', () => {
   afterEach(() => inbox.close());
 
   const createdIn = (events: CommittedEvent[], roomId: number) =>
-    events.filter((event) => event.type === 'message_created' && event.roomId === roomId);
+    events.filter((event) => event.type === 'messages_created' && event.roomId === roomId);
 
-  it('when a message is posted, then exactly one message_created event carries it', async () => {
+  it('when a message is posted, then exactly one messages_created event carries it', async () => {
     const { client } = await signedIn();
     const room = await createRoom(client);
 
@@ -464,17 +464,16 @@ describe('events for chat nodes', () => {
 
     expect(createdIn(events, room.id)).toEqual([
       {
-        type: 'message_created',
+        type: 'messages_created',
         roomId: room.id,
         roomName: room.name,
-        seq: 1,
-        messageId: message.id,
-        message,
+        lastSeq: 1,
+        messages: [message],
       },
     ]);
   });
 
-  it('when the same clientId is sent twice, then only one message_created event is published', async () => {
+  it('when the same clientId is sent twice, then only one messages_created event is published', async () => {
     const { client } = await signedIn();
     const room = await createRoom(client);
 
@@ -485,17 +484,16 @@ describe('events for chat nodes', () => {
     expect(second).toEqual(first);
     expect(createdIn(events, room.id)).toEqual([
       {
-        type: 'message_created',
+        type: 'messages_created',
         roomId: room.id,
         roomName: room.name,
-        seq: 1,
-        messageId: first.id,
-        message: first,
+        lastSeq: 1,
+        messages: [first],
       },
     ]);
   });
 
-  it('when a message is too large for a NOTIFY payload, then its event carries the messageId without the message', async () => {
+  it('when a message is too large for a NOTIFY payload, then its event announces its seq without it', async () => {
     const { client } = await signedIn();
     const room = await createRoom(client);
 
@@ -503,15 +501,8 @@ describe('events for chat nodes', () => {
     const events = createdIn(await eventsUntilMarker(inbox, client), room.id);
 
     expect(events).toEqual([
-      {
-        type: 'message_created',
-        roomId: room.id,
-        roomName: room.name,
-        seq: 1,
-        messageId: message.id,
-      },
+      { type: 'messages_created', roomId: room.id, roomName: room.name, lastSeq: 1, messages: [] },
     ]);
-    expect(events[0]).not.toHaveProperty('message');
     expect(await app.deps.messages.findById(message.id)).toEqual(message);
   });
 });

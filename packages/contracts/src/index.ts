@@ -3,3 +3,4 @@ export * from './limits';
 export * from './models';
 export * from './names';
 export * from './rest';
+export * from './events';

@@ -5,13 +5,15 @@ import pg from 'pg';
 /** Events that committed changes publish to every chat node (PostgreSQL NOTIFY). */
 export type CommittedEvent =
   | {
-      type: 'message_created';
+      /**
+       * Messages committed in one room, ascending by seq, up to and including `lastSeq`. A message
+       * too large for a NOTIFY payload is left out: listeners read (their last seq, lastSeq] then.
+       */
+      type: 'messages_created';
       roomId: number;
       roomName: string;
-      seq: number;
-      messageId: number;
-      /** Left out when it would not fit in a NOTIFY payload; read the row by id then. */
-      message?: Message;
+      lastSeq: number;
+      messages: Message[];
     }
   | { type: 'room_deleted'; roomId: number; roomName: string }
   | { type: 'token_revoked'; jti: string; userId: number };
@@ -20,16 +22,52 @@ export const EVENTS_CHANNEL = 'parley_events';
 // PostgreSQL's NOTIFY payload limit is 8000 bytes; keep a margin.
 const MAX_PAYLOAD_BYTES = 7_800;
 
-/** Queues the event in `tx`: listeners receive it when, and only if, the transaction commits. */
-export async function publishEvent(
-  tx: Knex | Knex.Transaction,
-  event: CommittedEvent,
-): Promise<void> {
-  let payload = JSON.stringify(event);
-  if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES && event.type === 'message_created') {
-    payload = JSON.stringify({ ...event, message: undefined });
+/** Splits a room's new messages into events that each fit in one NOTIFY payload. */
+export function messageEvents(
+  room: { id: number; name: string },
+  messages: Message[],
+): CommittedEvent[] {
+  const events: CommittedEvent[] = [];
+  const base = { type: 'messages_created' as const, roomId: room.id, roomName: room.name };
+  let chunk: Message[] = [];
+  let chunkBytes = Buffer.byteLength(JSON.stringify({ ...base, lastSeq: 0, messages: [] })) + 16;
+  const startBytes = chunkBytes;
+  const flush = (lastSeq: number) => {
+    events.push({ ...base, lastSeq, messages: chunk });
+    chunk = [];
+    chunkBytes = startBytes;
+  };
+  for (const message of messages) {
+    const bytes = Buffer.byteLength(JSON.stringify(message)) + 1;
+    if (chunk.length > 0 && chunkBytes + bytes > MAX_PAYLOAD_BYTES) flush(chunk.at(-1)!.seq);
+    if (startBytes + bytes > MAX_PAYLOAD_BYTES) {
+      flush(message.seq); // too large alone: announced by its seq only
+      continue;
+    }
+    chunk.push(message);
+    chunkBytes += bytes;
   }
-  await tx.raw('select pg_notify(?, ?)', [EVENTS_CHANNEL, payload]);
+  if (chunk.length > 0) flush(chunk.at(-1)!.seq);
+  return events;
+}
+
+/**
+ * Queues the events in `tx`, in order, with one statement: listeners receive them when, and only
+ * if, the transaction commits, in commit order.
+ */
+export async function publishEvents(
+  tx: Knex | Knex.Transaction,
+  events: CommittedEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await tx.raw(
+    'SELECT pg_notify(?, payload) FROM unnest(?::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
+    [EVENTS_CHANNEL, events.map((event) => JSON.stringify(event))],
+  );
+}
+
+export function publishEvent(tx: Knex | Knex.Transaction, event: CommittedEvent): Promise<void> {
+  return publishEvents(tx, [event]);
 }
 
 export interface EventListener {

@@ -104,6 +104,24 @@ export function createRoomsRepository(db: Knex) {
       return (await tx('chat_rooms').where({ id }).forUpdate().first('id')) !== undefined;
     },
 
+    /** Locks the rooms' rows in id order (no deadlock between batches); returns those that exist. */
+    async lockMany(tx: Executor, ids: number[]): Promise<Set<number>> {
+      const rows = await tx('chat_rooms')
+        .whereIn('id', ids)
+        .orderBy('id')
+        .forUpdate()
+        .select<{ id: number }[]>('id');
+      return new Set(rows.map((row) => row.id));
+    },
+
+    /** The room's current last seq, or undefined when it is gone. */
+    async lastSeq(id: number): Promise<number | undefined> {
+      const row = await db('chat_rooms')
+        .where({ id })
+        .first<{ last_seq: number } | undefined>('last_seq');
+      return row?.last_seq;
+    },
+
     async deleteById(id: number, executor: Executor = db): Promise<boolean> {
       return (await executor('chat_rooms').where({ id }).delete()) > 0;
     },

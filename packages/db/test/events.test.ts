@@ -4,6 +4,8 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import {
   createKnexConfig,
   listenEvents,
+  messageEvents,
+  publishEvents,
   publishEvent,
   type CommittedEvent,
   type EventListener,
@@ -106,7 +108,7 @@ describe('committed events over PostgreSQL NOTIFY', () => {
     expect(inbox.received).toHaveLength(4);
   });
 
-  it('when a message is too large for a NOTIFY payload, then the event still arrives without the message', async () => {
+  it('when messages do not fit one NOTIFY payload, then they arrive in several events in order, a too-large one by its seq only', async () => {
     const inbox = createInbox();
     listener = await listenEvents({ databaseUrl: database.url, onEvent: inbox.push });
     const message = (seq: number, content: string) => ({
@@ -118,28 +120,25 @@ describe('committed events over PostgreSQL NOTIFY', () => {
       timestamp: new Date(0).toISOString(),
       clientId: null,
     });
-    const small: CommittedEvent = {
-      type: 'message_created',
-      roomId: 7,
-      roomName: 'general',
-      seq: 1,
-      messageId: 101,
-      message: message(1, 'hello'),
-    };
+    const room = { id: 7, name: 'general' };
+    const messages = [
+      message(1, 'hello'),
+      message(2, 'x'.repeat(5000)),
+      message(3, 'y'.repeat(5000)),
+      message(4, '😀'.repeat(4000)),
+      message(5, 'bye'),
+    ];
 
-    await publishEvent(db, small);
-    await publishEvent(db, {
-      ...small,
-      seq: 2,
-      messageId: 102,
-      message: message(2, '😀'.repeat(4000)),
-    });
+    const events = messageEvents(room, messages);
+    await db.transaction((tx) => publishEvents(tx, events));
 
-    expect(await inbox.next(2)).toEqual([
-      small,
-      { type: 'message_created', roomId: 7, roomName: 'general', seq: 2, messageId: 102 },
+    const base = { type: 'messages_created', roomId: 7, roomName: 'general' };
+    expect(await inbox.next(4)).toEqual([
+      { ...base, lastSeq: 2, messages: [messages[0], messages[1]] },
+      { ...base, lastSeq: 3, messages: [messages[2]] },
+      { ...base, lastSeq: 4, messages: [] },
+      { ...base, lastSeq: 5, messages: [messages[4]] },
     ]);
-    expect(inbox.received[1]).not.toHaveProperty('message');
   });
 
   it('when the server terminates the listening connection, then the listener reconnects, says so and receives later events', async () => {

@@ -5,3 +5,5 @@ export * from './shutdown';
 export * from './rate-limits';
 export * from './session-tokens';
 export * from './redis';
+export * from './origin';
+export * from './parse-input';

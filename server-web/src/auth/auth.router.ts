@@ -1,8 +1,8 @@
+import { parseInput } from '@parley/server-kit';
 import { loginBodySchema, registerBodySchema } from '@parley/contracts';
 import { verifySession } from '@parley/server-kit';
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
-import { parseInput } from '../http/validate';
 import {
   clearSessionCookie,
   requireSession,

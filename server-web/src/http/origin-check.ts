@@ -1,4 +1,4 @@
-import { AppError } from '@parley/server-kit';
+import { AppError, isOriginAllowed } from '@parley/server-kit';
 import type { Request, RequestHandler } from 'express';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -16,8 +16,7 @@ export function originCheck(allowedOrigins: string[]): RequestHandler {
   return (req, _res, next) => {
     const origin = req.get('origin');
     if (SAFE_METHODS.has(req.method) || origin === undefined) return next();
-    const allowed = allowedOrigins.length > 0 ? allowedOrigins : [servingOrigin(req)];
-    if (!allowed.includes(origin)) {
+    if (!isOriginAllowed(origin, allowedOrigins, servingOrigin(req))) {
       throw new AppError('forbidden_origin', 'Requests from this origin are not allowed');
     }
     next();

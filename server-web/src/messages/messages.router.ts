@@ -1,7 +1,7 @@
+import { parseInput } from '@parley/server-kit';
 import { historyQuerySchema, postMessageBodySchema } from '@parley/contracts';
 import { Router } from 'express';
 import { sessionOf } from '../http/session';
-import { parseInput } from '../http/validate';
 import type { createMessagesService } from './messages.service';
 
 type MessagesService = ReturnType<typeof createMessagesService>;

@@ -1,5 +1,5 @@
 import type { HistoryQuery, Message, PostMessageBody } from '@parley/contracts';
-import { publishEvent } from '@parley/db';
+import { messageEvents, publishEvents } from '@parley/db';
 import { AppError, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
 import type { RoomsService } from '../rooms/rooms.service';
@@ -42,14 +42,7 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
           clientId,
         };
         const [message] = await messages.insertMany(tx, room.id, firstSeq, [draft]);
-        await publishEvent(tx, {
-          type: 'message_created',
-          roomId: room.id,
-          roomName: room.name,
-          seq: message!.seq,
-          messageId: message!.id,
-          message,
-        });
+        await publishEvents(tx, messageEvents(room, [message!]));
         return message!;
       });
     },

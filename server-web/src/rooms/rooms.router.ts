@@ -1,8 +1,8 @@
+import { parseInput } from '@parley/server-kit';
 import { createRoomBodySchema, listRoomsQuerySchema } from '@parley/contracts';
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import { sessionOf } from '../http/session';
-import { parseInput } from '../http/validate';
 import type { RoomsService } from './rooms.service';
 
 export function roomsRouter(deps: AppDeps, rooms: RoomsService): Router {

@@ -1,4 +1,4 @@
-import { AppError } from '@parley/server-kit';
+import { AppError } from './app-error';
 import type { z } from 'zod';
 
 /** Parses input with a contract schema; failures become 400 `validation_failed` with details. */

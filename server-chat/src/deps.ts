@@ -1,0 +1,91 @@
+import {
+  createDb,
+  createMessagesRepository,
+  createRevokedTokensRepository,
+  createRoomsRepository,
+  transactionRunner,
+  type Db,
+  type MessagesRepository,
+  type RevokedTokensRepository,
+  type RoomsRepository,
+  type RunInTransaction,
+} from '@parley/db';
+import {
+  connectRedis,
+  createMessageRateLimiter,
+  type Config,
+  type Logger,
+  type MessageRateLimiter,
+  type RedisClient,
+} from '@parley/server-kit';
+import type { Registry } from 'prom-client';
+import { createChatMetrics, type ChatMetrics } from './http/metrics';
+
+export interface ChatOptions {
+  limits?: { messagesPerSecond?: number; messageBurst?: number };
+  /** Group commit: how long a batch waits for more messages before it commits (0: next tick). */
+  flushWindowMs?: number;
+  /** Group commit: the most messages one transaction writes. */
+  maxBatchSize?: number;
+  /** In one process with the website service (npm start), both count one allowance. */
+  messageLimiter?: MessageRateLimiter;
+  /** Registers the chat metrics here (npm start serves them with the website's /metrics). */
+  metricsRegistry?: Registry;
+}
+
+/** Everything the chat service needs, built once by main.ts (or a test) and passed in. */
+export interface ChatDeps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  transaction: RunInTransaction;
+  rooms: RoomsRepository;
+  messages: MessagesRepository;
+  revokedTokens: RevokedTokensRepository;
+  messageLimiter: MessageRateLimiter;
+  metrics: ChatMetrics;
+  /** Publisher and subscriber for the Socket.IO Redis adapter, when REDIS_URL is set. */
+  redis?: { pub: RedisClient; sub: RedisClient };
+  flushWindowMs: number;
+  maxBatchSize: number;
+  close(): Promise<void>;
+}
+
+export async function createChatDeps(
+  config: Config,
+  logger: Logger,
+  options: ChatOptions = {},
+): Promise<ChatDeps> {
+  const db = createDb({
+    databaseUrl: config.databaseUrl,
+    log: {
+      warn: (message) => logger.warn({ knex: message }, 'database warning'),
+      error: (message) => logger.error({ knex: message }, 'database error'),
+    },
+  });
+  const pub = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const sub = pub ? await connectRedis(config.redisUrl!, logger) : undefined;
+  return {
+    config,
+    logger,
+    db,
+    transaction: transactionRunner(db),
+    rooms: createRoomsRepository(db),
+    messages: createMessagesRepository(db),
+    revokedTokens: createRevokedTokensRepository(db),
+    messageLimiter:
+      options.messageLimiter ??
+      createMessageRateLimiter(pub, {
+        perSecond: options.limits?.messagesPerSecond,
+        burst: options.limits?.messageBurst,
+      }),
+    metrics: createChatMetrics(options.metricsRegistry),
+    redis: pub && sub ? { pub, sub } : undefined,
+    flushWindowMs: options.flushWindowMs ?? 0,
+    maxBatchSize: options.maxBatchSize ?? 500,
+    async close() {
+      await db.destroy();
+      await Promise.all([pub?.quit(), sub?.quit()]);
+    },
+  };
+}

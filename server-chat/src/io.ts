@@ -1,0 +1,114 @@
+import type { Server as HttpServer } from 'node:http';
+import { LIMITS } from '@parley/contracts';
+import { listenEvents } from '@parley/db';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import type { ChatDeps } from './deps';
+import { createMessageWriter } from './messages/message-writer';
+import { registerMessageHandlers } from './messages/messages.handlers';
+import { createRoomStreams } from './messages/room-streams';
+import { attachPlainWebSocket } from './plain-ws/plain-ws';
+import { createPresence } from './presence/presence';
+import { handleCommittedEvents } from './rooms/committed-events';
+import { createSessionRegistry } from './sessions/session-registry';
+import { handshake, isRequestOriginAllowed } from './socket/handshake';
+import type { ChatIo, RoomNamespace, RoomSocket } from './socket/types';
+import { registerTypingHandlers } from './typing/typing.handlers';
+
+export type { ChatDeps, ChatOptions } from './deps';
+export { createChatDeps } from './deps';
+
+/** Room namespaces: /ws/<percent-encoded canonical name>. */
+const ROOM_NAMESPACE = /^\/ws\/[^/]+$/;
+
+export interface ChatServer {
+  io: ChatIo;
+  /** Graceful stop: refuse new clients, commit what is pending, then disconnect and close. */
+  close(): Promise<void>;
+}
+
+/**
+ * The chat service on `httpServer`: Socket.IO (one namespace per room), plain WebSocket on the
+ * same paths, and the committed-events listener that feeds every room's ordered delivery.
+ */
+export async function createChatServer(
+  httpServer: HttpServer,
+  deps: ChatDeps,
+): Promise<ChatServer> {
+  let isAccepting = true;
+  const io: ChatIo = new Server(httpServer, {
+    path: '/socket.io',
+    serveClient: false,
+    // Frames beyond this close only the sending socket (a message is at most ~16 KB of UTF-8).
+    maxHttpBufferSize: LIMITS.restBodyMaxBytes,
+    perMessageDeflate: false,
+    cleanupEmptyChildNamespaces: true,
+    // Upgrades of other paths (/ws/<room>) are the plain WebSocket server's.
+    destroyUpgrade: false,
+    allowRequest: (req, callback) => callback(null, isRequestOriginAllowed(req, deps.config)),
+    ...(deps.redis && {
+      // Sharded pub/sub, two channels per namespace, released when the namespace is cleaned up.
+      adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, { subscriptionMode: 'static' }),
+    }),
+  });
+  const writer = createMessageWriter(deps);
+  const streams = createRoomStreams(deps);
+  const sessions = createSessionRegistry();
+  const presence = createPresence(deps.logger);
+
+  const rooms = io.of(ROOM_NAMESPACE);
+  rooms.use(handshake(deps, () => isAccepting));
+  rooms.on('connection', (socket: RoomSocket) => {
+    // A child of the parent namespace: socket.io types it without our SocketData.
+    const namespace = socket.nsp as RoomNamespace;
+    const untrack = sessions.track(socket.data.session, {
+      end: () => socket.disconnect(true),
+    });
+    deps.metrics.connectedSockets.inc();
+    registerMessageHandlers(socket, { ...deps, writer });
+    registerTypingHandlers(socket);
+    socket.on('disconnect', () => {
+      untrack();
+      deps.metrics.connectedSockets.dec();
+      presence.changed(namespace);
+      streams.release(socket.data.room.id);
+      deps.metrics.rooms.set(streams.size);
+    });
+    streams.joinSocket(socket, socket.data.lastSeq).then(
+      () => presence.changed(namespace),
+      (error: unknown) => {
+        deps.logger.error({ err: error, room: socket.data.room.name }, 'join failed');
+        socket.disconnect(true);
+      },
+    );
+    deps.metrics.rooms.set(streams.size);
+  });
+
+  const listener = await listenEvents({
+    databaseUrl: deps.config.databaseUrl,
+    applicationName: 'parley-chat',
+    onEvent: handleCommittedEvents(io, streams, sessions),
+    // Events committed while the listener was away were missed: read them from the database.
+    onReconnect: () => streams.resyncAll(),
+    onError: (error) => deps.logger.warn({ err: error }, 'committed-events listener error'),
+  });
+  const plain = attachPlainWebSocket(httpServer, {
+    deps,
+    writer,
+    streams,
+    sessions,
+    isAccepting: () => isAccepting,
+  });
+
+  return {
+    io,
+    async close() {
+      isAccepting = false;
+      await writer.drain();
+      presence.close();
+      plain.close();
+      await listener.close();
+      await io.close();
+    },
+  };
+}

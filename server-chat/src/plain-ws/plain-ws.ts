@@ -1,0 +1,119 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { LIMITS, messageContentSchema, type PlainServerFrame } from '@parley/contracts';
+import { AppError, parseInput, pickToken, toAppError } from '@parley/server-kit';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ChatDeps } from '../deps';
+import { sendMessage } from '../messages/messages.handlers';
+import type { MessageWriter } from '../messages/message-writer';
+import type { RoomStreams } from '../messages/room-streams';
+import type { SessionRegistry } from '../sessions/session-registry';
+import { authenticate, cookieToken, isRequestOriginAllowed, roomOfPath } from '../socket/handshake';
+
+const UPGRADE_STATUS: Partial<Record<string, string>> = {
+  unauthorized: '401 Unauthorized',
+  forbidden_origin: '403 Forbidden',
+  room_not_found: '404 Not Found',
+  unavailable: '503 Service Unavailable',
+};
+
+interface PlainWsDeps {
+  deps: ChatDeps;
+  writer: MessageWriter;
+  streams: RoomStreams;
+  sessions: SessionRegistry;
+  isAccepting: () => boolean;
+}
+
+/**
+ * Plain WebSocket clients on /ws/<room>: same checks, limits and persistence as Socket.IO. Each
+ * text frame is a message's content; each room message arrives as {"type":"message",…}.
+ */
+export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDeps) {
+  const { deps } = options;
+  // Content is at most 4000 code points (16,000 bytes of UTF-8); anything far larger is abuse.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.restBodyMaxBytes });
+
+  const refuse = (socket: Duplex, code: string) => {
+    const status = UPGRADE_STATUS[code] ?? '500 Internal Server Error';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!path.startsWith('/ws/')) return; // /socket.io/ is Engine.IO's
+    void (async () => {
+      try {
+        if (!options.isAccepting()) throw new AppError('unavailable', 'Shutting down');
+        if (!isRequestOriginAllowed(req, deps.config)) {
+          throw new AppError('forbidden_origin', 'Origin not allowed');
+        }
+        const token = pickToken(req.headers.authorization, cookieToken(req.headers.cookie));
+        const session = await authenticate(token, deps);
+        const room = await roomOfPath(path, deps);
+        wss.handleUpgrade(req, socket, head, (ws) =>
+          serve(ws, { session, room: { id: room.id, name: room.name } }),
+        );
+      } catch (error) {
+        refuse(socket, toAppError(error).code);
+      }
+    })();
+  };
+
+  const serve = (
+    ws: WebSocket,
+    {
+      session,
+      room,
+    }: { session: Awaited<ReturnType<typeof authenticate>>; room: { id: number; name: string } },
+  ) => {
+    const send = (frame: PlainServerFrame) => ws.send(JSON.stringify(frame));
+    const member = {
+      send: (frame: string) => ws.send(frame),
+      close: (lastFrame: string) => {
+        ws.send(lastFrame);
+        ws.close(4404, 'room deleted');
+      },
+    };
+    const untrack = options.sessions.track(session, {
+      end: (reason) => ws.close(4401, reason === 'revoked' ? 'signed out' : 'session expired'),
+    });
+    deps.metrics.connectedSockets.inc();
+    ws.on('close', () => {
+      untrack();
+      options.streams.leavePlain(room.id, member);
+      options.streams.release(room.id);
+      deps.metrics.connectedSockets.dec();
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        send({ type: 'error', error: { code: 'validation_failed', message: 'Send text frames' } });
+        return;
+      }
+      const text = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.concat(data as Buffer[]).toString('utf8');
+      Promise.resolve()
+        .then(() => parseInput(messageContentSchema, text))
+        .then((content) =>
+          sendMessage({ ...deps, writer: options.writer }, room, session, { content }),
+        )
+        .catch((error: unknown) => {
+          const appError = toAppError(error);
+          if (ws.readyState === ws.OPEN) {
+            send({ type: 'error', error: { code: appError.code, message: appError.message } });
+          }
+        });
+    });
+    void options.streams.joinPlain(room, member);
+  };
+
+  httpServer.on('upgrade', onUpgrade);
+  return {
+    close(): void {
+      httpServer.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      wss.close();
+    },
+  };
+}
