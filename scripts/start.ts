@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { createDb, migrateLatest } from '@parley/db';
 import { ConfigError, createLogger, loadConfig, onShutdown } from '@parley/server-kit';
+import { createChatDeps, createChatServer } from '@parley/server-chat';
 import { createApp, createDeps } from '@parley/server-web';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
 
@@ -43,7 +44,14 @@ async function main(): Promise<void> {
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   const deps = await createDeps(config, logger);
+  // One process, one origin: the chat service shares the website's HTTP server, its message
+  // allowance (REST and socket sends count together) and its /metrics.
+  const chatDeps = await createChatDeps(config, logger, {
+    messageLimiter: deps.messageLimiter,
+    metricsRegistry: deps.metrics,
+  });
   const server = createServer(createApp(deps));
+  const chat = await createChatServer(server, chatDeps);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const url = `http://localhost:${config.port}`;
   logger.info({ url }, 'Parley is running');
@@ -51,8 +59,8 @@ async function main(): Promise<void> {
 
   onShutdown(logger, async () => {
     server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await deps.close();
+    await chat.close(); // also closes the HTTP server
+    await Promise.all([deps.close(), chatDeps.close()]);
     await embedded?.stop();
   });
 }

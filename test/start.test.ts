@@ -10,7 +10,9 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { roomNamespace } from '@parley/contracts';
 import pg from 'pg';
+import { io } from 'socket.io-client';
 import { createTestDatabase } from './support/databases';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -115,6 +117,23 @@ describe('npm start', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(rooms.status).toBe(200);
+    // The chat service answers on the same origin.
+    const room = await fetch(`${second.url}/api/rooms`, {
+      ...json({ name: 'lobby' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    expect(room.status).toBe(201);
+    const socket = io(`${second.url}${roomNamespace('lobby')}`, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const history = await new Promise<unknown>((resolve, reject) => {
+      socket.once('history', resolve);
+      socket.once('connect_error', reject);
+    });
+    socket.close();
+    expect(history).toEqual({ messages: [] });
     // The development secret was kept in ./.data: the first run's session is still valid.
     const me = await fetch(`${second.url}/api/auth/me`, { headers: { cookie: firstCookie } });
     expect(me.status).toBe(200);
