@@ -40,6 +40,8 @@ export interface DbOptions {
   databaseUrl: string;
   log?: DbLog;
   poolMax?: number;
+  /** How long a query may run before it fails (client side). */
+  queryTimeoutMs?: number;
   /** How long a query may wait for a connection before failing as `unavailable`. */
   acquireTimeoutMs?: number;
 }
@@ -60,6 +62,8 @@ export function createKnexConfig(
       connectionString: options.databaseUrl,
       connectionTimeoutMillis: options.acquireTimeoutMs ?? 2_000,
       keepAlive: true,
+      // A connection that stops answering (half-open network) fails the query instead of hanging.
+      query_timeout: options.queryTimeoutMs ?? 10_000,
       application_name: 'parley',
     },
     pool: { min: 0, max: options.poolMax ?? 10 },

@@ -48,7 +48,7 @@ function isUnavailable(error: unknown): boolean {
   return (
     name === 'KnexTimeoutError' ||
     (typeof message === 'string' &&
-      /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(
         message,
       ))
   );

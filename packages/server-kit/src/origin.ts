@@ -19,7 +19,8 @@ export function servingOriginOf(
 ): string {
   const first = (value: string | string[] | undefined) =>
     (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-  const proto = (trustProxy > 0 && first(headers['x-forwarded-proto'])) || (isEncrypted ? 'https' : 'http');
+  const proto =
+    (trustProxy > 0 && first(headers['x-forwarded-proto'])) || (isEncrypted ? 'https' : 'http');
   const host = (trustProxy > 0 && first(headers['x-forwarded-host'])) || first(headers.host) || '';
   return `${proto}://${host}`;
 }
