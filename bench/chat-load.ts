@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import {
   roomNamespace,
   type ClientToServerEvents,
+  type MessageAck,
   type ServerToClientEvents,
 } from '@parley/contracts';
 import { createKnexConfig } from '@parley/db';
