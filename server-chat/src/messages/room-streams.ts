@@ -1,11 +1,9 @@
 import type { Message, PlainServerFrame } from '@parley/contracts';
 import type { Logger } from '@parley/server-kit';
 import type { ChatDeps } from '../deps';
-import type { RoomNamespace, RoomSocket } from '../socket/types';
+import { LIVE, type RoomNamespace, type RoomSocket } from '../socket/types';
 import type { RoomRef } from './message-writer';
 
-/** Socket.IO room, inside each room namespace, of the sockets that receive live messages. */
-export const LIVE = 'live';
 const HISTORY_PAGE = 500;
 const LATEST = 50;
 

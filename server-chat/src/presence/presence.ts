@@ -1,5 +1,5 @@
 import type { Logger } from '@parley/server-kit';
-import type { RoomNamespace } from '../socket/types';
+import { LIVE, type RoomNamespace } from '../socket/types';
 
 const DEBOUNCE_MS = 50;
 /** Other nodes' sockets are only asked for: a node that died stops answering, and this heals. */
@@ -17,7 +17,7 @@ export function createPresence(logger: Logger) {
     try {
       const sockets = await namespace.fetchSockets();
       const users = [...new Set(sockets.map((socket) => socket.data.session.username))].sort();
-      (isLocalOnly ? namespace.local : namespace).emit('presence', { users });
+      (isLocalOnly ? namespace.local : namespace).to(LIVE).emit('presence', { users });
     } catch (error) {
       logger.warn({ err: error, namespace: namespace.name }, 'presence not computed');
     }

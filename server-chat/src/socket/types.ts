@@ -3,6 +3,12 @@ import type { Session } from '@parley/server-kit';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { RoomRef } from '../messages/message-writer';
 
+/**
+ * Socket.IO room, inside each room namespace, of the sockets that have had their history and
+ * receive live events (messages, presence, typing).
+ */
+export const LIVE = 'live';
+
 /** What the handshake stores on each socket. */
 export interface SocketData {
   session: Session;

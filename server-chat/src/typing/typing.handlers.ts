@@ -1,4 +1,4 @@
-import type { RoomSocket } from '../socket/types';
+import { LIVE, type RoomSocket } from '../socket/types';
 
 const MIN_INTERVAL_MS = 500;
 
@@ -10,6 +10,6 @@ export function registerTypingHandlers(socket: RoomSocket): void {
     // Keystrokes arrive far more often than anyone needs to be told.
     if (now - lastRelayedAt < MIN_INTERVAL_MS) return;
     lastRelayedAt = now;
-    socket.broadcast.emit('typing', { username: socket.data.session.username });
+    socket.broadcast.to(LIVE).emit('typing', { username: socket.data.session.username });
   });
 }
