@@ -1,0 +1,207 @@
+import type { Message, PlainServerFrame } from '@parley/contracts';
+import { roomNamespace } from '@parley/contracts';
+import WebSocket from 'ws';
+import { startChatNode, type ChatNode } from '../../test/support/chat-node';
+import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
+import { roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
+import { acked, closeAllClients, connect, WAIT_MS, type ChatClient } from './socket-client';
+
+let app: WebApp;
+let node: ChatNode;
+const plainSockets = new Set<WebSocket>();
+beforeAll(async () => {
+  app = await startWebApp();
+  node = await startChatNode();
+});
+afterEach(() => {
+  closeAllClients();
+  for (const socket of plainSockets) socket.terminate();
+  plainSockets.clear();
+});
+afterAll(async () => {
+  await node?.close();
+  await app?.close();
+});
+
+interface PlainClient {
+  socket: WebSocket;
+  frames: PlainServerFrame[];
+  waitFor<T>(probe: () => T | undefined | null | false): Promise<T>;
+  messages(): Message[];
+}
+
+type PlainOutcome =
+  { outcome: 'open'; client: PlainClient } | { outcome: 'refused'; status: number | undefined };
+
+/** Opens a plain WebSocket to a room; a refused upgrade is an outcome, not an exception. */
+function openPlain(roomName: string, headers: Record<string, string>): Promise<PlainOutcome> {
+  const socket = new WebSocket(`ws://127.0.0.1:${node.port}${roomNamespace(roomName)}`, {
+    headers,
+  });
+  plainSockets.add(socket);
+  const frames: PlainServerFrame[] = [];
+  const wakers = new Set<() => void>();
+  socket.on('message', (data: Buffer) => {
+    frames.push(JSON.parse(data.toString('utf8')) as PlainServerFrame);
+    for (const wake of [...wakers]) wake();
+  });
+  const waitFor = <T>(probe: () => T | undefined | null | false) =>
+    new Promise<T>((resolve, reject) => {
+      const wake = () => {
+        const value = probe();
+        if (value === undefined || value === null || value === false) return;
+        clearTimeout(timer);
+        wakers.delete(wake);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        wakers.delete(wake);
+        reject(new Error(`condition not met; frames: ${JSON.stringify(frames)}`));
+      }, WAIT_MS);
+      wakers.add(wake);
+      wake();
+    });
+  const client: PlainClient = {
+    socket,
+    frames,
+    waitFor,
+    messages: () => frames.flatMap((frame) => (frame.type === 'message' ? [frame.message] : [])),
+  };
+  return new Promise((resolve) => {
+    socket.once('open', () => resolve({ outcome: 'open', client }));
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ outcome: 'refused', status: response.statusCode });
+      socket.terminate();
+    });
+    socket.once('error', () => resolve({ outcome: 'refused', status: undefined }));
+  });
+}
+
+async function openPlainOrFail(roomName: string, headers: Record<string, string>) {
+  const result = await openPlain(roomName, headers);
+  if (result.outcome !== 'open') throw new Error(`plain WebSocket refused: ${result.status}`);
+  return result.client;
+}
+
+async function join(member: Member, roomName: string): Promise<ChatClient> {
+  const client = await connect(node.url, roomName, { token: member.token });
+  await client.waitFor(() => client.of('presence').length > 0);
+  return client;
+}
+
+describe('plain WebSocket clients', () => {
+  it('when a plain client (cookie) sends a text frame, then it is stored and reaches Socket.IO and plain clients alike', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const bob = await signUpMember(app, 'bob');
+    const room = await roomOf(alice);
+    const bobTab = await join(bob, room.name);
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+
+    plain.socket.send('hello from a plain client');
+
+    const echoed = await plain.waitFor(() => plain.messages()[0]);
+    const received = await bobTab.waitFor(() => bobTab.messages()[0]);
+    expect(echoed).toEqual(
+      expect.objectContaining({
+        roomId: room.id,
+        seq: 1,
+        username: alice.username,
+        content: 'hello from a plain client',
+      }),
+    );
+    expect(received).toEqual(echoed);
+    expect(plain.frames[0]).toEqual({ type: 'message', message: echoed });
+    const rows = await rowsOf(app, room.id);
+    expect(rows.map((row) => [row.id, row.username, row.content])).toEqual([
+      [echoed.id, alice.username, 'hello from a plain client'],
+    ]);
+  });
+
+  it('when a Socket.IO client sends, then a plain client (Bearer) receives it as a message frame', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const bob = await signUpMember(app, 'bob');
+    const room = await roomOf(alice);
+    const plain = await openPlainOrFail(room.name, { authorization: `Bearer ${bob.token}` });
+    // The plain client's own message coming back shows it is live in the room.
+    plain.socket.send('ready');
+    await plain.waitFor(() => plain.messages()[0]);
+    const aliceTab = await join(alice, room.name);
+
+    const sent = acked(await aliceTab.send('<b>from Socket.IO</b>'));
+
+    const received = await plain.waitFor(() => plain.messages()[1]);
+    expect(received).toEqual(sent);
+    expect(plain.messages()).toHaveLength(2);
+  });
+
+  it('when a plain client sends blank text, then nothing is stored and it gets a validation_failed error frame', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+
+    plain.socket.send('   ');
+
+    const error = await plain.waitFor(() => plain.frames.find((frame) => frame.type === 'error'));
+    expect(error).toEqual({
+      type: 'error',
+      error: { code: 'validation_failed', message: expect.any(String) as string },
+    });
+    expect(await rowsOf(app, room.id)).toEqual([]);
+    expect(plain.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  describe('refused upgrades', () => {
+    it('when there is no session, then the upgrade is refused', async () => {
+      const alice = await signUpMember(app, 'alice');
+      const room = await roomOf(alice);
+
+      const result = await openPlain(room.name, {});
+
+      expect(result).toEqual({ outcome: 'refused', status: 401 });
+    });
+
+    it('when the token was revoked, then the upgrade is refused', async () => {
+      const alice = await signUpMember(app, 'alice');
+      const room = await roomOf(alice);
+      expect((await alice.rest.post('/api/auth/logout')).status).toBe(204);
+
+      const result = await openPlain(room.name, { cookie: alice.account.cookie });
+
+      expect(result).toEqual({ outcome: 'refused', status: 401 });
+    });
+
+    it('when the room does not exist, then the upgrade is refused', async () => {
+      const alice = await signUpMember(app, 'alice');
+
+      const result = await openPlain(uniqueName('nowhere'), { cookie: alice.account.cookie });
+
+      expect(result).toEqual({ outcome: 'refused', status: 404 });
+    });
+
+    it('when the Origin is a foreign site, then the upgrade is refused and nothing is sent', async () => {
+      const alice = await signUpMember(app, 'alice');
+      const room = await roomOf(alice);
+
+      const result = await openPlain(room.name, {
+        cookie: alice.account.cookie,
+        origin: 'https://evil.example',
+      });
+
+      expect(result).toEqual({ outcome: 'refused', status: 403 });
+    });
+  });
+
+  it('when a plain client logs out over REST, then its connection is closed within 2 s', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+    const closed = new Promise<number>((resolve) =>
+      plain.socket.once('close', () => resolve(Date.now())),
+    );
+
+    const loggedOutAt = Date.now();
+    expect((await alice.rest.post('/api/auth/logout')).status).toBe(204);
+
+    expect((await closed) - loggedOutAt).toBeLessThan(2_000);
+  });
+});
