@@ -63,7 +63,11 @@ export async function createChatDeps(
       error: (message) => logger.error({ knex: message }, 'database error'),
     },
   });
-  const pub = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  // The publisher (adapter broadcasts, rate limits) fails fast while Redis is away; the
+  // subscriber keeps its queue so that namespaces created meanwhile still subscribe.
+  const pub = config.redisUrl
+    ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
+    : undefined;
   const sub = pub ? await connectRedis(config.redisUrl!, logger) : undefined;
   return {
     config,

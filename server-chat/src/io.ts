@@ -17,6 +17,7 @@ import { registerTypingHandlers } from './typing/typing.handlers';
 
 export type { ChatDeps, ChatOptions } from './deps';
 export { createChatDeps } from './deps';
+export { healthHandler } from './http/health';
 
 /** Room namespaces: /ws/<percent-encoded canonical name>. */
 const ROOM_NAMESPACE = /^\/ws\/[^/]+$/;
@@ -55,6 +56,9 @@ export async function createChatServer(
   const streams = createRoomStreams(deps);
   const sessions = createSessionRegistry();
   const presence = createPresence(deps.logger);
+
+  // Presence updates sent while Redis was away were lost: send them again once it is back.
+  deps.redis?.sub.on('ready', () => presence.refreshAll());
 
   const rooms = io.of(ROOM_NAMESPACE);
   rooms.use(handshake(deps, () => isAccepting));

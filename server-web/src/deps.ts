@@ -64,7 +64,9 @@ export async function createDeps(
       error: (message) => logger.error({ knex: message }, 'database error'),
     },
   });
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl
+    ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
+    : undefined;
   return {
     config,
     logger,

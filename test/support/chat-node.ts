@@ -1,7 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { createLogger, loadConfig, type Config } from '@parley/server-kit';
-import { createChatDeps, createChatServer, type ChatDeps, type ChatOptions } from '@parley/server-chat';
+import {
+  createChatDeps,
+  createChatServer,
+  healthHandler,
+  type ChatDeps,
+  type ChatOptions,
+  type ChatServer,
+} from '@parley/server-chat';
 import { TEST_SECRET } from './web-app';
 
 export interface ChatNode {
@@ -11,6 +18,8 @@ export interface ChatNode {
   deps: ChatDeps;
   config: Config;
   server: Server;
+  /** The node's Socket.IO server, for what only it knows (e.g. how many namespaces it holds). */
+  io: ChatServer['io'];
   /** Graceful stop, as on SIGTERM: stops accepting, flushes pending batches, closes. */
   close(): Promise<void>;
 }
@@ -33,7 +42,9 @@ export async function startChatNode(
   });
   const logger = createLogger({ level: config.logLevel, name: 'server-chat-test' });
   const deps = await createChatDeps(config, logger, options);
-  const server = createServer();
+  // As main.ts serves it: /healthz, /readyz and /metrics beside Socket.IO and plain WebSocket.
+  const handle = healthHandler(deps);
+  const server = createServer((req, res) => void handle(req, res));
   const chat = await createChatServer(server, deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -43,6 +54,7 @@ export async function startChatNode(
     deps,
     config,
     server,
+    io: chat.io,
     async close() {
       await chat.close();
       await deps.close();

@@ -12,13 +12,21 @@ import { AppError } from './app-error';
 
 export type RedisClient = RedisClientType;
 
-/** A limiter in Redis when there is one (shared by every node), in memory otherwise. */
+/**
+ * A limiter in Redis when there is one (shared by every node), in memory otherwise. While Redis
+ * is unreachable, the Redis limiter falls back to one in memory on this node.
+ */
 export function createLimiter(
   options: IRateLimiterOptions & { keyPrefix: string },
   redis?: RedisClient,
 ): RateLimiterAbstract {
   return redis
-    ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: true })
+    ? new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        useRedisPackage: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      })
     : new RateLimiterMemory(options);
 }
 

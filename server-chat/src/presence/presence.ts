@@ -42,6 +42,11 @@ export function createPresence(logger: Logger) {
       pending.set(namespace, timer);
     },
 
+    /** Everyone in every room here gets presence again (e.g. after Redis came back). */
+    refreshAll(): void {
+      for (const namespace of namespacesWithClients) void publish(namespace, false);
+    },
+
     close(): void {
       clearInterval(refresher);
       for (const timer of pending.values()) clearTimeout(timer);
