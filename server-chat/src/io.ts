@@ -55,7 +55,13 @@ export async function createChatServer(
   const writer = createMessageWriter(deps);
   const streams = createRoomStreams(deps);
   const sessions = createSessionRegistry();
-  const presence = createPresence(deps.logger);
+  const presence = createPresence(deps.logger, (name) =>
+    io.serverSideEmit('presence_changed', name),
+  );
+  io.on('presence_changed', (name: string) => {
+    const namespace = io._nsps.get(name);
+    if (namespace) presence.changed(namespace, { isRemote: true });
+  });
 
   // Presence updates sent while Redis was away were lost: send them again once it is back.
   deps.redis?.sub.on('ready', () => presence.refreshAll());

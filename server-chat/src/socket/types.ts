@@ -17,8 +17,11 @@ export interface SocketData {
   lastSeq: number | undefined;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no server-to-server events
-type InterServerEvents = {};
+/** Between chat nodes (through the adapter of the main namespace, which is never cleaned up). */
+interface InterServerEvents {
+  /** A room's users changed on the sending node, whose namespace for it is gone. */
+  presence_changed: (namespaceName: string) => void;
+}
 
 export type ChatIo = Server<
   ClientToServerEvents,
