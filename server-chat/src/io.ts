@@ -55,9 +55,11 @@ export async function createChatServer(
   const writer = createMessageWriter(deps);
   const streams = createRoomStreams(deps);
   const sessions = createSessionRegistry();
-  const presence = createPresence(deps.logger, (name) =>
-    io.serverSideEmit('presence_changed', name),
-  );
+  // Only with other nodes (the in-memory adapter has no server-side emit).
+  const announce = deps.redis
+    ? (name: string) => io.serverSideEmit('presence_changed', name)
+    : () => undefined;
+  const presence = createPresence(deps.logger, announce);
   io.on('presence_changed', (name: string) => {
     const namespace = io._nsps.get(name);
     if (namespace) presence.changed(namespace, { isRemote: true });
