@@ -66,7 +66,9 @@ describe('chat node operations', () => {
     );
     expect(during).toContain('parley_chat_nodejs_eventloop_lag_seconds');
 
+    // One after the other: the last one to leave empties the room on this node.
     first.close();
+    await metricsWhen((text) => metricValue(text, 'chat_connected_sockets') === 1);
     second.close();
     const after = await metricsWhen(
       (text) =>
