@@ -1,6 +1,6 @@
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
 import { startWebApp, type WebApp } from '../../test/support/web-app';
-import { roomOf, signUpMember } from './chat-fixture';
+import { roomOf, rowsOf, signUpMember } from './chat-fixture';
 import { acked, closeAllClients, connect } from './socket-client';
 
 let web: WebApp;
@@ -32,6 +32,35 @@ async function metricsWhen(check: (text: string) => boolean, timeoutMs = 5_000):
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe('group commit', () => {
+  test('when many messages arrive at once, then they are committed in fewer transactions than messages, gapless and each acked', async () => {
+    const members = await Promise.all([1, 2, 3, 4].map(() => signUpMember(web, 'burst')));
+    const room = await roomOf(members[0]!);
+    const clients = await Promise.all(
+      members.map((member) => connect(node.url, room.name, { token: member.token })),
+    );
+    const before = await metrics();
+
+    const acks = await Promise.all(
+      clients.flatMap((client, c) =>
+        Array.from({ length: 15 }, (_, n) => client.send(`burst ${c}-${n}`, `burst-${c}-${n}`)),
+      ),
+    );
+
+    const after = await metrics();
+    const seqs = acks.map((ack) => acked(ack).seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, index) => index + 1));
+    expect((await rowsOf(web, room.id)).map((row) => row.seq)).toEqual(seqs);
+    const batches =
+      metricValue(after, 'chat_batch_size_count') - metricValue(before, 'chat_batch_size_count');
+    const batched =
+      metricValue(after, 'chat_batch_size_sum') - metricValue(before, 'chat_batch_size_sum');
+    expect(batched).toBe(60);
+    expect(batches).toBeLessThan(60);
+    console.log(`measured: 60 concurrent sends committed in ${batches} transactions`);
+  });
+});
 
 describe('chat node operations', () => {
   test('when the node is up, then /healthz and /readyz answer 200 and unknown paths a JSON 404', async () => {

@@ -1,8 +1,10 @@
 import type { Message, PlainServerFrame } from '@parley/contracts';
 import { roomNamespace } from '@parley/contracts';
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
-import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
+import { startWebApp, TEST_SECRET, uniqueName, type WebApp } from '../../test/support/web-app';
 import { roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
 import { acked, closeAllClients, connect, WAIT_MS, type ChatClient } from './socket-client';
 
@@ -34,8 +36,12 @@ type PlainOutcome =
   { outcome: 'open'; client: PlainClient } | { outcome: 'refused'; status: number | undefined };
 
 /** Opens a plain WebSocket to a room; a refused upgrade is an outcome, not an exception. */
-function openPlain(roomName: string, headers: Record<string, string>): Promise<PlainOutcome> {
-  const socket = new WebSocket(`ws://127.0.0.1:${node.port}${roomNamespace(roomName)}`, {
+function openPlain(
+  roomName: string,
+  headers: Record<string, string>,
+  target: ChatNode = node,
+): Promise<PlainOutcome> {
+  const socket = new WebSocket(`ws://127.0.0.1:${target.port}${roomNamespace(roomName)}`, {
     headers,
   });
   plainSockets.add(socket);
@@ -77,8 +83,12 @@ function openPlain(roomName: string, headers: Record<string, string>): Promise<P
   });
 }
 
-async function openPlainOrFail(roomName: string, headers: Record<string, string>) {
-  const result = await openPlain(roomName, headers);
+async function openPlainOrFail(
+  roomName: string,
+  headers: Record<string, string>,
+  target: ChatNode = node,
+) {
+  const result = await openPlain(roomName, headers, target);
   if (result.outcome !== 'open') throw new Error(`plain WebSocket refused: ${result.status}`);
   return result.client;
 }
@@ -160,6 +170,26 @@ describe('plain WebSocket clients', () => {
       expect(result).toEqual({ outcome: 'refused', status: 401 });
     });
 
+    it('when the token is forged or expired, then the upgrade is refused', async () => {
+      const alice = await signUpMember(app, 'alice');
+      const room = await roomOf(alice);
+      const claims = { username: alice.username, jti: randomUUID() };
+      const forged = jwt.sign(claims, 'another-secret-that-is-long-enough-0123', {
+        subject: String(alice.account.user.id),
+        expiresIn: 600,
+      });
+      const expired = jwt.sign(
+        { ...claims, exp: Math.floor(Date.now() / 1000) - 60 },
+        TEST_SECRET,
+        { subject: String(alice.account.user.id) },
+      );
+
+      for (const token of [forged, expired]) {
+        const result = await openPlain(room.name, { authorization: `Bearer ${token}` });
+        expect(result).toEqual({ outcome: 'refused', status: 401 });
+      }
+    });
+
     it('when the token was revoked, then the upgrade is refused', async () => {
       const alice = await signUpMember(app, 'alice');
       const room = await roomOf(alice);
@@ -189,6 +219,33 @@ describe('plain WebSocket clients', () => {
 
       expect(result).toEqual({ outcome: 'refused', status: 403 });
     });
+  });
+
+  it('when a plain client and a Socket.IO client are on different nodes, then each sees the other', async () => {
+    const nodeB = await startChatNode({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    try {
+      const alice = await signUpMember(app, 'alice');
+      const bob = await signUpMember(app, 'bob');
+      const room = await roomOf(alice);
+      const plainOnA = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+      const bobOnB = await connect(nodeB.url, room.name, { token: bob.token });
+      await bobOnB.waitFor(() => bobOnB.of('presence').length > 0);
+
+      plainOnA.socket.send('from plain on A');
+      const fromBob = acked(await bobOnB.send('from Socket.IO on B'));
+
+      const seenByBob = await bobOnB.waitFor(() =>
+        bobOnB.messages().find((message) => message.content === 'from plain on A'),
+      );
+      const seenByPlain = await plainOnA.waitFor(() =>
+        plainOnA.messages().find((message) => message.id === fromBob.id),
+      );
+      expect(seenByBob.username).toBe(alice.username);
+      expect(seenByPlain).toEqual(fromBob);
+    } finally {
+      closeAllClients();
+      await nodeB.close();
+    }
   });
 
   it('when a plain client logs out over REST, then its connection is closed within 2 s', async () => {
