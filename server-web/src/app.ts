@@ -35,9 +35,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.db, deps.metrics));
   app.use('/api', apiRouter(deps), notFound);
   if (deps.staticDir) {
-    app.use(express.static(deps.staticDir, { index: false }));
+    // Built files have content hashes in their names: cache them for good. The shell never.
+    app.use(express.static(deps.staticDir, { index: false, maxAge: '1y', immutable: true }));
     // Client-side routes (/rooms/x) all load the app shell.
-    app.get('/{*path}', (_req, res) => res.sendFile(path.join(deps.staticDir!, 'index.html')));
+    app.get('/{*path}', (_req, res) => {
+      res.set('Cache-Control', 'no-cache');
+      res.sendFile(path.join(deps.staticDir!, 'index.html'));
+    });
   } else {
     app.get('/', (_req, res) => {
       res
