@@ -3,4 +3,5 @@ import { appConfig } from './app/app.config';
 import { App } from './app/app';
 
 bootstrapApplication(App, appConfig)
-  .catch((err) => console.error(err));
+  // eslint-disable-next-line no-console -- nothing else can report a failed bootstrap
+  .catch((err: unknown) => console.error(err));
