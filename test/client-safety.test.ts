@@ -3,7 +3,8 @@ import path from 'node:path';
 
 const CLIENT_SRC = path.resolve(__dirname, '../client-angular/src');
 // Ways to turn a string into markup or code: none may appear in the client, templates included.
-const FORBIDDEN = /innerHTML|outerHTML|insertAdjacentHTML|bypassSecurityTrust|\beval\s*\(|new Function\s*\(/;
+const FORBIDDEN =
+  /innerHTML|outerHTML|insertAdjacentHTML|bypassSecurityTrust|\beval\s*\(|new Function\s*\(/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
