@@ -6,5 +6,7 @@ import { Session } from './session';
 export const authGuard: CanActivateFn = async (_route, state) => {
   const router = inject(Router);
   const user = await inject(Session).resolve();
-  return user ? true : router.createUrlTree(['/sign-in'], { queryParams: { returnUrl: state.url } });
+  return user
+    ? true
+    : router.createUrlTree(['/sign-in'], { queryParams: { returnUrl: state.url } });
 };

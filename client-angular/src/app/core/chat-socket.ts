@@ -11,16 +11,24 @@ export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
  * The one place the client opens sockets: a room's namespace on the page's own origin, with the
- * session cookie. `auth` is read on every (re)connection, so it can carry the current lastSeq.
- * Tests provide a fake in its place.
+ * session cookie. Tests provide a fake in its place.
  */
 @Injectable({ providedIn: 'root' })
 export class ChatSocketFactory {
-  connect(roomName: string, auth: () => HandshakeAuth): RoomSocket {
+  /**
+   * A socket for the room, not connected yet: attach the listeners, then call `connect()`, so no
+   * event (e.g. the first `history`) can come before them. `auth` is read on every
+   * (re)connection, so it can carry the current lastSeq.
+   */
+  create(roomName: string, auth: () => HandshakeAuth): RoomSocket {
     return io(roomNamespace(roomName), {
       withCredentials: true,
       transports: ['websocket', 'polling'],
-      auth: (callback) => callback(auth() as Record<string, unknown>),
+      autoConnect: false,
+      auth: (callback) => callback(withoutUndefined(auth())),
     });
   }
 }
+
+const withoutUndefined = (auth: HandshakeAuth): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(auth).filter(([, value]) => value !== undefined));

@@ -41,11 +41,26 @@ export function toApiError(response: {
   error: unknown;
   headers?: { get(name: string): string | null };
 }): ApiError {
-  if (response.status === 0) return { code: 'network', message: describeError({ code: 'network' }) };
+  if (response.status === 0)
+    return { code: 'network', message: describeError({ code: 'network' }) };
   const body = (response.error as { error?: { code?: string; details?: unknown } } | null)?.error;
   const code = (body?.code && body.code in SENTENCES ? body.code : 'internal') as ApiError['code'];
   const retryAfter = Number(response.headers?.get('Retry-After'));
   const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined;
   const details = Array.isArray(body?.details) ? (body.details as ApiError['details']) : undefined;
   return { code, message: describeError({ code, retryAfterSeconds }), retryAfterSeconds, details };
+}
+
+/** The sentence to show for anything a call rejected with: an ApiError's own, else a generic one. */
+export function errorSentence(error: unknown): string {
+  return isApiError(error) ? error.message : describeError({ code: 'internal' });
+}
+
+export function isApiError(value: unknown): value is ApiError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ApiError).code === 'string' &&
+    typeof (value as ApiError).message === 'string'
+  );
 }

@@ -1,0 +1,63 @@
+import { ChangeDetectionStrategy, Component, computed, input, output, signal } from '@angular/core';
+import { codePointLength, LIMITS, messageContentSchema } from '@parley/contracts';
+
+/** The counter turns into a warning this many characters before the limit. */
+export const WARN_REMAINING = 200;
+
+/** Writes a message: Enter sends, Shift+Enter starts a new line; the limit shows before it is hit. */
+@Component({
+  selector: 'app-composer',
+  templateUrl: './composer.html',
+  styleUrl: './composer.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class Composer {
+  readonly disabled = input(false);
+  readonly send = output<string>();
+  readonly typing = output<void>();
+
+  protected readonly text = signal('');
+  // What is sent is trimmed, so that is what counts.
+  protected readonly remaining = computed(
+    () => LIMITS.messageMaxLength - codePointLength(this.text().trim()),
+  );
+  protected readonly isOver = computed(() => this.remaining() < 0);
+  protected readonly isNear = computed(() => !this.isOver() && this.remaining() <= WARN_REMAINING);
+  protected readonly content = computed(() => messageContentSchema.safeParse(this.text()));
+  protected readonly canSend = computed(() => !this.disabled() && this.content().success);
+  protected readonly counter = computed(() => {
+    const count = Math.abs(this.remaining());
+    const characters = count === 1 ? 'character' : 'characters';
+    return this.isOver()
+      ? `${count} ${characters} over the limit of ${LIMITS.messageMaxLength}`
+      : `${count} ${characters} left`;
+  });
+  /** Announced only when crossing into the warning or over the limit, not on every keystroke. */
+  protected readonly limitAlert = computed(() =>
+    this.isOver()
+      ? `Your message is over the ${LIMITS.messageMaxLength}-character limit.`
+      : this.isNear()
+        ? `You are close to the ${LIMITS.messageMaxLength}-character limit.`
+        : '',
+  );
+
+  protected onInput(value: string): void {
+    this.text.set(value);
+    if (value.trim()) this.typing.emit();
+  }
+
+  protected onKeydown(event: KeyboardEvent): void {
+    // Enter while an input method is composing (e.g. Japanese) confirms the composition instead.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    this.submit();
+  }
+
+  protected submit(event?: Event): void {
+    event?.preventDefault();
+    const content = this.content();
+    if (!this.canSend() || !content.success) return;
+    this.send.emit(content.data);
+    this.text.set('');
+  }
+}

@@ -1,0 +1,165 @@
+import { signal } from '@angular/core';
+import type { Message, MessageAck, SendMessagePayload } from '@parley/contracts';
+import { describeError } from '../core/error-messages';
+
+/** A message of ours not confirmed yet: on its way (pending) or refused (failed, retry offered). */
+export interface OutboxEntry {
+  readonly clientId: string;
+  readonly content: string;
+  readonly username: string;
+  readonly createdAt: string;
+  readonly status: 'pending' | 'failed';
+  readonly error: string | null;
+}
+
+/** What the outbox needs from the room's connection. */
+export interface OutboxLink {
+  isConnected(): boolean;
+  /** Emits `message`; `answer` gets an error when no ack came in time or the socket dropped. */
+  emit(payload: SendMessagePayload, answer: (error: Error | null, ack?: MessageAck) => void): void;
+  confirmed(message: Message): void;
+  roomGone(): void;
+  later(task: () => void, ms: number): void;
+}
+
+interface Attempts {
+  inFlight: boolean;
+  sent: number;
+  unanswered: number;
+  busy: number;
+}
+
+/** Unanswered sends while connected before the entry is shown as failed. */
+const MAX_UNANSWERED = 3;
+/** Waits before resending after rate_limited / unavailable; then the entry fails. */
+export const BUSY_BACKOFF_MS = [1000, 3000];
+
+/**
+ * Messages being sent, each under one clientId for its whole life: every resend (after a timeout,
+ * a reconnect or a retry) uses the same id, so the server stores it once whatever happens.
+ */
+export class Outbox {
+  private readonly state = signal<readonly OutboxEntry[]>([]);
+  private readonly attempts = new Map<string, Attempts>();
+  readonly entries = this.state.asReadonly();
+
+  constructor(private readonly link: OutboxLink) {}
+
+  add(content: string, username: string): void {
+    const clientId = newClientId();
+    const createdAt = new Date().toISOString();
+    const entry: OutboxEntry = {
+      clientId,
+      content,
+      username,
+      createdAt,
+      status: 'pending',
+      error: null,
+    };
+    this.state.update((entries) => [...entries, entry]);
+    this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
+    this.transmit(clientId);
+  }
+
+  /** Sends every pending entry that is not already on its way (after a (re)connect). */
+  flush(): void {
+    for (const entry of this.state()) if (entry.status === 'pending') this.transmit(entry.clientId);
+  }
+
+  retry(clientId: string): void {
+    if (!this.attempts.has(clientId)) return;
+    this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
+    this.patch(clientId, { status: 'pending', error: null });
+    this.transmit(clientId);
+  }
+
+  discard(clientId: string): void {
+    this.attempts.delete(clientId);
+    this.state.update((entries) => entries.filter((entry) => entry.clientId !== clientId));
+  }
+
+  /** A confirmed message of the room: if it is one of ours, its entry is done. */
+  settle(message: Message): void {
+    const mine = this.state().find(
+      (entry) => entry.clientId === message.clientId && entry.username === message.username,
+    );
+    if (mine) this.discard(mine.clientId);
+  }
+
+  failAll(reason: string): void {
+    for (const attempts of this.attempts.values()) attempts.inFlight = false;
+    this.state.update((entries) =>
+      entries.map((entry) => ({ ...entry, status: 'failed', error: reason })),
+    );
+  }
+
+  clear(): void {
+    this.attempts.clear();
+    this.state.set([]);
+  }
+
+  private transmit(clientId: string): void {
+    const entry = this.state().find((candidate) => candidate.clientId === clientId);
+    const attempts = this.attempts.get(clientId);
+    if (!entry || !attempts || entry.status !== 'pending' || attempts.inFlight) return;
+    if (!this.link.isConnected()) return; // flush() sends it on the next connect
+    attempts.inFlight = true;
+    const sent = ++attempts.sent;
+    this.link.emit({ content: entry.content, clientId }, (error, ack) =>
+      this.answer(clientId, attempts, sent, error, ack),
+    );
+  }
+
+  private answer(
+    clientId: string,
+    attempts: Attempts,
+    sent: number,
+    error: Error | null,
+    ack?: MessageAck,
+  ): void {
+    if (ack?.ok) {
+      // Even a late answer to an earlier attempt confirms it: same clientId, same message.
+      this.discard(clientId);
+      this.link.confirmed(ack.message);
+      return;
+    }
+    if (this.attempts.get(clientId) !== attempts || sent !== attempts.sent) return; // superseded
+    attempts.inFlight = false;
+    if (error || !ack) {
+      if (!this.link.isConnected()) return; // resent by flush() on reconnect
+      if (++attempts.unanswered < MAX_UNANSWERED) this.transmit(clientId);
+      else this.fail(clientId, 'No answer from the server.');
+      return;
+    }
+    const { code, message } = ack.error;
+    if (
+      (code === 'rate_limited' || code === 'unavailable') &&
+      attempts.busy < BUSY_BACKOFF_MS.length
+    ) {
+      this.link.later(() => this.transmit(clientId), BUSY_BACKOFF_MS[attempts.busy++]);
+      return;
+    }
+    this.fail(
+      clientId,
+      code === 'validation_failed' && message ? message : describeError({ code }),
+    );
+    if (code === 'room_not_found') this.link.roomGone();
+  }
+
+  private fail(clientId: string, reason: string): void {
+    this.patch(clientId, { status: 'failed', error: reason });
+  }
+
+  private patch(clientId: string, change: Pick<OutboxEntry, 'status' | 'error'>): void {
+    this.state.update((entries) =>
+      entries.map((entry) => (entry.clientId === clientId ? { ...entry, ...change } : entry)),
+    );
+  }
+}
+
+/** crypto.randomUUID exists only in secure contexts; a plain-http LAN address still needs ids. */
+function newClientId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,109 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { signal } from '@angular/core';
+import { TestBed, type ComponentFixture } from '@angular/core/testing';
+import { Title } from '@angular/platform-browser';
+import { provideRouter } from '@angular/router';
+import type { User } from '@parley/contracts';
+import { Session } from '../core/session';
+import { RoomView } from './room-view';
+import { FakeChatSocketFactory, provideFakeChatSocket } from './testing/fake-room-socket';
+import { aMessage } from './testing/test-messages';
+
+describe('RoomView', () => {
+  let fixture: ComponentFixture<RoomView>;
+  let element: HTMLElement;
+  let sockets: FakeChatSocketFactory;
+
+  const text = (selector: string) => element.querySelector(selector)?.textContent?.trim();
+
+  beforeEach(async () => {
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideRouter([]),
+        provideFakeChatSocket(),
+        {
+          provide: Session,
+          useValue: { user: signal<User | null>({ id: 1, username: 'ana' }), clear() {} },
+        },
+      ],
+    });
+    sockets = TestBed.inject(FakeChatSocketFactory);
+    fixture = TestBed.createComponent(RoomView);
+    element = fixture.nativeElement as HTMLElement;
+    fixture.componentRef.setInput('name', 'General');
+    await fixture.whenStable();
+  });
+
+  afterEach(() => TestBed.inject(HttpTestingController).verify());
+
+  it('opens the room by its canonical name and shows it as the heading and the title', () => {
+    expect(sockets.socket.roomName).toBe('general');
+    expect(text('h1')).toBe('general');
+    expect(TestBed.inject(Title).getTitle()).toBe('general · Parley');
+  });
+
+  it('shows the connection status as it changes, in a polite live region', async () => {
+    const status = () => element.querySelector('[role="status"]');
+    expect(status()?.textContent?.trim()).toBe('Connecting…');
+
+    sockets.socket.accept();
+    await fixture.whenStable();
+    expect(status()?.textContent?.trim()).toBe('Connected');
+
+    sockets.socket.drop();
+    await fixture.whenStable();
+    expect(status()?.textContent?.trim()).toBe('Connection lost — reconnecting…');
+  });
+
+  it('shows who is online, who is typing and the messages', async () => {
+    sockets.socket.accept();
+    sockets.socket.push('history', { messages: [aMessage(1, { content: 'hi there' })] });
+    sockets.socket.push('presence', { users: ['ana', 'bob'] });
+    sockets.socket.push('typing', { username: 'bob' });
+    await fixture.whenStable();
+
+    expect(text('.online summary')).toBe('2 online');
+    expect([...element.querySelectorAll('.online li')].map((item) => item.textContent)).toEqual([
+      'ana',
+      'bob',
+    ]);
+    expect(text('app-typing-indicator')).toBe('bob is typing…');
+    expect(text('.message .content')).toBe('hi there');
+  });
+
+  it('when the room is deleted, then it says so and the composer is disabled', async () => {
+    sockets.socket.accept();
+    expect(text('[role="alert"]')).toBeUndefined();
+
+    sockets.socket.push('room_deleted', { name: 'general' });
+    await fixture.whenStable();
+
+    expect(text('[role="alert"]')).toContain('This room no longer exists.');
+    expect(element.querySelector('textarea')?.disabled).toBeTrue();
+    expect(text('[role="status"]')).toBe('Disconnected');
+  });
+
+  it('when a message is written and Enter pressed, then it shows as pending and is sent', async () => {
+    sockets.socket.accept();
+    const textarea = element.querySelector('textarea')!;
+    textarea.value = 'hello';
+    textarea.dispatchEvent(new Event('input'));
+    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
+    await fixture.whenStable();
+
+    expect(sockets.socket.lastSent.payload.content).toBe('hello');
+    expect(text('.message--pending .content')).toBe('hello');
+    expect(sockets.socket.emitted.map((sent) => sent.event)).toEqual(['typing']);
+  });
+
+  it('when the view is destroyed, then the socket is closed', () => {
+    const socket = sockets.socket;
+
+    fixture.destroy();
+
+    expect(socket.active).toBeFalse();
+  });
+});
