@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-export const CLIENT_INDEX = path.join(ROOT, 'client-angular/dist/client-angular/browser/index.html');
+export const CLIENT_INDEX = path.join(
+  ROOT,
+  'client-angular/dist/client-angular/browser/index.html',
+);
 
 /**
  * Builds the web client once before the test workers start, so tests that run `npm start` (which
