@@ -15,7 +15,8 @@ export async function connectRedis(
   const client: RedisClient = createClient({
     url,
     disableOfflineQueue: isFailFast,
-    socket: { reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000) },
+    // Short backoff: a restarted Redis is used again within half a second.
+    socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 500) },
   });
   client.on('error', (error: unknown) => logger.warn({ err: error }, 'redis error'));
   await client.connect();

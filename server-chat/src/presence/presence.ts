@@ -7,6 +7,8 @@ const DEBOUNCE_MS = 50;
  * disconnect, and publish a stale set. A second publication once things settle corrects it.
  */
 const SETTLE_MS = 1_000;
+const ASK_TIMEOUT_MS = 1_000;
+const MAX_ATTEMPTS = 4;
 /** Other nodes' sockets are only asked for: a node that died stops answering, and this heals. */
 const REFRESH_MS = 10_000;
 
@@ -22,13 +24,24 @@ export function createPresence(
 ) {
   const namespacesWithClients = new Set<RoomNamespace>();
 
-  const publish = async (namespace: RoomNamespace, { isLocalOnly = false } = {}) => {
+  const publish = async (
+    namespace: RoomNamespace,
+    { isLocalOnly = false, attempt = 1 } = {},
+  ): Promise<void> => {
     try {
-      const sockets = await namespace.fetchSockets();
+      // Another node that does not answer (dead, or its Redis link coming back) costs at most
+      // this long; the computation is then tried again.
+      const sockets = await namespace.timeout(ASK_TIMEOUT_MS).fetchSockets();
       const users = [...new Set(sockets.map((socket) => socket.data.session.username))].sort();
       (isLocalOnly ? namespace.local : namespace).to(LIVE).emit('presence', { users });
     } catch (error) {
-      logger.warn({ err: error, namespace: namespace.name }, 'presence not computed');
+      logger.warn({ err: error, namespace: namespace.name, attempt }, 'presence not computed');
+      if (attempt < MAX_ATTEMPTS && namespacesWithClients.has(namespace)) {
+        setTimeout(
+          () => void publish(namespace, { isLocalOnly, attempt: attempt + 1 }),
+          250,
+        ).unref();
+      }
     }
   };
 
