@@ -1,47 +1,24 @@
 // `npm start`: the whole product in one process on one machine, with embedded defaults.
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { createDb, migrateLatest } from '@parley/db';
-import { ConfigError, createLogger, loadConfig, onShutdown, type Logger } from '@parley/server-kit';
+import { ConfigError, createLogger, loadConfig, onShutdown } from '@parley/server-kit';
 import { createChatDeps, createChatServer } from '@parley/server-chat';
 import { createApp, createDeps } from '@parley/server-web';
+import { CLIENT_DIR, ensureClientBuilt } from './client-build';
+import { developmentSecret } from './development-secret';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres';
-
-const CLIENT_DIR = path.resolve(__dirname, '../client-angular/dist/client-angular/browser');
-
-/** Builds the Angular client once; later starts serve the existing build. */
-function ensureClientBuilt(logger: Logger): void {
-  if (existsSync(path.join(CLIENT_DIR, 'index.html'))) return;
-  logger.info('building the web client (first start only)');
-  const build = spawnSync('npm', ['run', 'build', '-w', '@parley/client-angular'], {
-    cwd: path.resolve(__dirname, '..'),
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (build.status !== 0) throw new Error('the web client did not build');
-}
 
 // Relative to where `npm start` runs (the project folder), so a second start finds the first's data.
 const DATA_DIR = path.resolve('.data');
-
-/** A development secret made once, so sessions survive restarts; never used in production. */
-async function developmentSecret(): Promise<string> {
-  const file = path.join(DATA_DIR, 'jwt-secret');
-  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
-  if (existing) return existing;
-  const secret = randomBytes(48).toString('base64url');
-  await writeFile(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
 
 async function main(): Promise<void> {
   await mkdir(DATA_DIR, { recursive: true });
   const env = { ...process.env };
   const logger = createLogger({ level: env.LOG_LEVEL || 'info', name: 'parley' });
-  if (!env.JWT_SECRET && env.NODE_ENV !== 'production') env.JWT_SECRET = await developmentSecret();
+  if (!env.JWT_SECRET && env.NODE_ENV !== 'production')
+    env.JWT_SECRET = await developmentSecret(DATA_DIR);
 
   let embedded: EmbeddedDatabase | undefined;
   if (!env.DATABASE_URL) {
@@ -58,7 +35,7 @@ async function main(): Promise<void> {
   const applied = await migrateLatest(migrator).finally(() => migrator.destroy());
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
-  ensureClientBuilt(logger);
+  ensureClientBuilt((message) => logger.info(message));
   const deps = { ...(await createDeps(config, logger)), staticDir: CLIENT_DIR };
   // One process, one origin: the chat service shares the website's HTTP server, its message
   // allowance (REST and socket sends count together) and its /metrics.

@@ -52,6 +52,15 @@ export async function createChatServer(
       adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, { subscriptionMode: 'static' }),
     }),
   });
+  const { nodeId } = deps.config;
+  if (nodeId) {
+    // Which node answered, for operators and the multi-node tests (behind nginx).
+    const tagNode = (headers: Record<string, string>) => {
+      headers['X-Parley-Node'] = nodeId;
+    };
+    io.engine.on('initial_headers', tagNode);
+    io.engine.on('headers', tagNode);
+  }
   const writer = createMessageWriter(deps);
   const streams = createRoomStreams(deps);
   const sessions = createSessionRegistry();

@@ -28,6 +28,8 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** The namespace as given, without encoding (for non-canonical or malformed names). */
   rawNamespace?: string;
+  /** Query parameters of every Engine.IO request (e.g. nginx's `sticky` routing key). */
+  query?: Record<string, string>;
 }
 
 export interface ChatClient {
@@ -76,6 +78,7 @@ export function tryConnect(
     auth: { ...auth },
     transports: [options.transport ?? 'websocket'],
     extraHeaders: options.headers,
+    ...(options.query && { query: options.query }),
     forceNew: true,
     reconnection: false,
     timeout: WAIT_MS,

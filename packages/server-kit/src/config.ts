@@ -17,6 +17,8 @@ export interface Config {
   trustProxy: number;
   /** Set when the secret was generated for this process only (development). */
   isJwtSecretEphemeral: boolean;
+  /** This node's name in a cluster (NODE_ID), sent as X-Parley-Node by the chat service. */
+  nodeId: string | undefined;
 }
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/parley';
@@ -41,6 +43,10 @@ const envSchema = z.object({
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  NODE_ID: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'letters, digits, _, . and - only')
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -89,6 +95,7 @@ export function loadConfig(
     logLevel: vars.LOG_LEVEL,
     trustProxy: vars.TRUST_PROXY,
     isJwtSecretEphemeral: !vars.JWT_SECRET,
+    nodeId: vars.NODE_ID,
   };
 }
 

@@ -1,0 +1,150 @@
+import {
+  api,
+  createRoom,
+  messagesPath,
+  postMessage,
+  signUp,
+} from '../../server-web/test/rest-client';
+import { startStack, type TestStack } from '../support/stack';
+
+// What nginx itself adds in front of the services: headers, caching, compression, limits.
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${stack.url}${path}`, { headers });
+
+/** The hashed scripts and stylesheet the app shell loads, e.g. /main-T3277VWJ.js. */
+async function shellAssets(): Promise<string[]> {
+  const shell = await (await get('/')).text();
+  return [...shell.matchAll(/(?:src|href)="([^"]+-[A-Z0-9]{8}\.(?:js|css))"/g)].map(
+    ([, file]) => `/${file}`,
+  );
+}
+
+test('when the REST API is used through nginx, then it answers as the website service does', async () => {
+  // Arrange
+  const account = await signUp(stack, 'edge');
+  const rest = api(stack, account.cookie);
+
+  // Act
+  const room = await createRoom(rest);
+  const posted = await postMessage(rest, room.name, 'over nginx');
+  const history = await rest.get(messagesPath(room.name));
+  const me = await rest.get('/api/auth/me');
+  const anonymous = await api(stack).get('/api/auth/me');
+
+  // Assert
+  expect(history.body.messages).toEqual([posted]);
+  expect(me.body.user?.username).toBe(account.user.username);
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.body.error?.code).toBe('unauthorized');
+  for (const path of ['/healthz', '/readyz']) expect((await get(path)).status).toBe(200);
+  // Metrics are scraped from each service's own port, not through the public edge.
+  expect((await get('/metrics')).status).toBe(404);
+});
+
+test('when a client claims HTTPS in X-Forwarded-Proto over plain HTTP, then nginx overrides it and the cookie is not Secure', async () => {
+  const response = await fetch(`${stack.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+    body: JSON.stringify({
+      email: `proto-${Date.now()}@example.org`,
+      username: `proto-${Date.now()}`,
+      password: 'password1',
+    }),
+  });
+
+  expect(response.status).toBe(201);
+  const cookie = response.headers.getSetCookie().find((value) => value.startsWith('access_token='));
+  expect(cookie).toMatch(/HttpOnly/i);
+  expect(cookie).not.toMatch(/Secure/i);
+});
+
+test('when pages, assets and API answers leave nginx, then each carries the security headers once and no version', async () => {
+  const [asset] = await shellAssets();
+  for (const path of ['/', '/rooms/abc', asset!, '/api/auth/me', '/healthz', '/no-such.js']) {
+    const response = await get(path);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    // A second copy (the services' own) would show here joined with ", ".
+    expect(csp.split(', ')).toHaveLength(1);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("base-uri 'self'");
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    expect(response.headers.get('server')).toBe('nginx');
+    expect(response.headers.get('strict-transport-security')).toBeNull();
+  }
+});
+
+test('when the client is loaded, then hashed assets are cached for good, gzipped, and the shell is never cached', async () => {
+  const assets = await shellAssets();
+  expect(assets.length).toBeGreaterThanOrEqual(2);
+  for (const asset of assets) {
+    const response = await get(asset, { 'accept-encoding': 'gzip' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  }
+  const script = await get(
+    assets.find((asset) => asset.endsWith('.js'))!,
+    {
+      'accept-encoding': 'gzip',
+    },
+  );
+  expect(script.headers.get('content-type')).toMatch(/javascript/);
+  expect(script.headers.get('content-encoding')).toBe('gzip');
+  expect(script.headers.get('vary')).toMatch(/Accept-Encoding/i);
+  for (const path of ['/', '/index.html']) {
+    expect((await get(path)).headers.get('cache-control')).toBe('no-cache');
+  }
+});
+
+test('when a client-side route or a missing asset is asked for, then routes get the app shell and assets a 404', async () => {
+  const route = await get('/rooms/abc');
+  expect(route.status).toBe(200);
+  expect(route.headers.get('content-type')).toMatch(/text\/html/);
+  expect(route.headers.get('cache-control')).toBe('no-cache');
+  expect(await route.text()).toContain('<app-root>');
+
+  const missing = await get('/main-ZZZZZZZZ.js');
+  expect(missing.status).toBe(404);
+  expect(missing.headers.get('cache-control')).toBeNull();
+});
+
+test('when a body is larger than 64 KiB, then nginx refuses it with the API JSON 413, and one just below passes', async () => {
+  const account = await signUp(stack, 'big');
+  const rest = api(stack, account.cookie);
+  const room = await createRoom(rest);
+  const body = (bytes: number) => JSON.stringify({ content: 'x'.repeat(bytes - 20) });
+
+  const tooLarge = await rest.postRaw(messagesPath(room.name), body(64 * 1024 + 100));
+  const justBelow = await rest.postRaw(messagesPath(room.name), body(60 * 1024));
+
+  expect(tooLarge.status).toBe(413);
+  expect(tooLarge.headers.get('content-type')).toMatch(/application\/json/);
+  expect(tooLarge.body.error?.code).toBe('payload_too_large');
+  // Past nginx, the service judges it: too long for a message, but not too large a body.
+  expect(justBelow.status).toBe(400);
+  expect(justBelow.body.error?.code).toBe('validation_failed');
+});
+
+// Last: it leaves the stack without its website service.
+test('when the website service is down, then the API answers the JSON 503 unavailable', async () => {
+  process.kill(stack.web.pid, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  const response = await api(stack).get('/api/rooms');
+
+  expect(response.status).toBe(503);
+  expect(response.headers.get('content-type')).toMatch(/application\/json/);
+  expect(response.body.error?.code).toBe('unavailable');
+});
