@@ -12,6 +12,7 @@ import {
 } from '@parley/db';
 import {
   connectRedis,
+  databaseLog,
   createMessageRateLimiter,
   type Config,
   type Logger,
@@ -58,10 +59,7 @@ export async function createChatDeps(
 ): Promise<ChatDeps> {
   const db = createDb({
     databaseUrl: config.databaseUrl,
-    log: {
-      warn: (message) => logger.warn({ knex: message }, 'database warning'),
-      error: (message) => logger.error({ knex: message }, 'database error'),
-    },
+    log: databaseLog(logger),
   });
   // The publisher (adapter broadcasts, rate limits) fails fast while Redis is away; the
   // subscriber keeps its queue so that namespaces created meanwhile still subscribe.

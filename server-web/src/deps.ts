@@ -13,6 +13,7 @@ import {
 } from '@parley/db';
 import {
   connectRedis,
+  databaseLog,
   createAttemptLimiter,
   createMessageRateLimiter,
   createRequestLimiter,
@@ -59,10 +60,7 @@ export async function createDeps(
 ): Promise<AppDeps & { close(): Promise<void> }> {
   const db = createDb({
     databaseUrl: config.databaseUrl,
-    log: {
-      warn: (message) => logger.warn({ knex: message }, 'database warning'),
-      error: (message) => logger.error({ knex: message }, 'database error'),
-    },
+    log: databaseLog(logger),
   });
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
