@@ -1,15 +1,4 @@
-import {
-  createDb,
-  createMessagesRepository,
-  createRevokedTokensRepository,
-  createRoomsRepository,
-  transactionRunner,
-  type Db,
-  type MessagesRepository,
-  type RevokedTokensRepository,
-  type RoomsRepository,
-  type RunInTransaction,
-} from '@parley/db';
+import { createDb, createSharedDataAccess, type Db, type SharedDataAccess } from '@parley/db';
 import {
   connectRedis,
   databaseLog,
@@ -35,14 +24,10 @@ export interface ChatOptions {
 }
 
 /** Everything the chat service needs, built once by main.ts (or a test) and passed in. */
-export interface ChatDeps {
+export interface ChatDeps extends SharedDataAccess {
   config: Config;
   logger: Logger;
   db: Db;
-  transaction: RunInTransaction;
-  rooms: RoomsRepository;
-  messages: MessagesRepository;
-  revokedTokens: RevokedTokensRepository;
   messageLimiter: MessageRateLimiter;
   metrics: ChatMetrics;
   /** Publisher and subscriber for the Socket.IO Redis adapter, when REDIS_URL is set. */
@@ -71,10 +56,7 @@ export async function createChatDeps(
     config,
     logger,
     db,
-    transaction: transactionRunner(db),
-    rooms: createRoomsRepository(db),
-    messages: createMessagesRepository(db),
-    revokedTokens: createRevokedTokensRepository(db),
+    ...createSharedDataAccess(db),
     messageLimiter:
       options.messageLimiter ??
       createMessageRateLimiter(pub, {

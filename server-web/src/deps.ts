@@ -1,16 +1,5 @@
 import { LIMITS } from '@parley/contracts';
-import {
-  createDb,
-  createMessagesRepository,
-  createRevokedTokensRepository,
-  createRoomsRepository,
-  transactionRunner,
-  type Db,
-  type MessagesRepository,
-  type RevokedTokensRepository,
-  type RoomsRepository,
-  type RunInTransaction,
-} from '@parley/db';
+import { createDb, createSharedDataAccess, type Db, type SharedDataAccess } from '@parley/db';
 import {
   connectRedis,
   databaseLog,
@@ -27,15 +16,11 @@ import { createUsersRepository, type UsersRepository } from './auth/users.reposi
 import { createMetricsRegistry } from './http/observability';
 
 /** Everything the website service needs, built once by main.ts (or a test) and passed in. */
-export interface AppDeps {
+export interface AppDeps extends SharedDataAccess {
   config: Config;
   logger: Logger;
   db: Db;
-  transaction: RunInTransaction;
   users: UsersRepository;
-  rooms: RoomsRepository;
-  messages: MessagesRepository;
-  revokedTokens: RevokedTokensRepository;
   loginLimiter: AttemptLimiter;
   messageLimiter: MessageRateLimiter;
   /** Per-IP limiter for cheap-to-call but costly endpoints (sign-up, room creation). */
@@ -69,11 +54,8 @@ export async function createDeps(
     config,
     logger,
     db,
-    transaction: transactionRunner(db),
+    ...createSharedDataAccess(db),
     users: createUsersRepository(db),
-    rooms: createRoomsRepository(db),
-    messages: createMessagesRepository(db),
-    revokedTokens: createRevokedTokensRepository(db),
     loginLimiter: createAttemptLimiter(
       {
         keyPrefix: 'rl:login',

@@ -6,3 +6,4 @@ export * from './revoked-tokens.repository';
 export * from './rooms.repository';
 export * from './rows';
 export * from './transaction';
+export * from './data-access';
