@@ -60,13 +60,13 @@ export async function createChatDeps(
     messageLimiter:
       options.messageLimiter ??
       createMessageRateLimiter(pub, {
-        perSecond: options.limits?.messagesPerSecond,
-        burst: options.limits?.messageBurst,
+        perSecond: options.limits?.messagesPerSecond ?? config.messageRate.perSecond,
+        burst: options.limits?.messageBurst ?? config.messageRate.burst,
       }),
     metrics: createChatMetrics(options.metricsRegistry),
     redis: pub && sub ? { pub, sub } : undefined,
-    flushWindowMs: options.flushWindowMs ?? 0,
-    maxBatchSize: options.maxBatchSize ?? 500,
+    flushWindowMs: options.flushWindowMs ?? config.groupCommit.flushWindowMs,
+    maxBatchSize: options.maxBatchSize ?? config.groupCommit.maxBatchSize,
     async close() {
       await db.destroy();
       await Promise.all([pub?.quit(), sub?.quit()]);

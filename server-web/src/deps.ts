@@ -66,8 +66,8 @@ export async function createDeps(
       redis,
     ),
     messageLimiter: createMessageRateLimiter(redis, {
-      perSecond: limits.messagesPerSecond,
-      burst: limits.messageBurst,
+      perSecond: limits.messagesPerSecond ?? config.messageRate.perSecond,
+      burst: limits.messageBurst ?? config.messageRate.burst,
     }),
     requestLimiter: createRequestLimiter(
       { keyPrefix: 'rl:req', points: limits.requestsPerMinute ?? 60, durationSeconds: 60 },

@@ -1,3 +1,4 @@
+import { LIMITS } from '@parley/contracts';
 import { z } from 'zod';
 
 export interface Config {
@@ -19,6 +20,10 @@ export interface Config {
   isJwtSecretEphemeral: boolean;
   /** This node's name in a cluster (NODE_ID), sent as X-Parley-Node by the chat service. */
   nodeId: string | undefined;
+  /** Per-user message allowance (MESSAGES_PER_SECOND, MESSAGE_BURST); the contract's by default. */
+  messageRate: { perSecond: number; burst: number };
+  /** Chat group commit (CHAT_FLUSH_WINDOW_MS, CHAT_MAX_BATCH): see server-chat's message writer. */
+  groupCommit: { flushWindowMs: number; maxBatchSize: number };
 }
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/parley';
@@ -47,6 +52,10 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w.-]{1,64}$/, 'letters, digits, _, . and - only')
     .optional(),
+  MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(LIMITS.messagesPerSecond),
+  MESSAGE_BURST: z.coerce.number().int().min(1).default(LIMITS.messageBurst),
+  CHAT_FLUSH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  CHAT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
 });
 
 export class ConfigError extends Error {
@@ -70,6 +79,9 @@ export function loadConfig(
   const problems: string[] = [];
 
   const jwtTtlSeconds = parseDuration(vars.JWT_TTL);
+  if (vars.MESSAGE_BURST < vars.MESSAGES_PER_SECOND) {
+    problems.push('MESSAGE_BURST must be at least MESSAGES_PER_SECOND');
+  }
   if (jwtTtlSeconds === undefined) problems.push('JWT_TTL must look like 12h, 30m or 3600');
   if (isProduction) {
     if (!vars.JWT_SECRET || Buffer.byteLength(vars.JWT_SECRET) < 32) {
@@ -96,6 +108,8 @@ export function loadConfig(
     trustProxy: vars.TRUST_PROXY,
     isJwtSecretEphemeral: !vars.JWT_SECRET,
     nodeId: vars.NODE_ID,
+    messageRate: { perSecond: vars.MESSAGES_PER_SECOND, burst: vars.MESSAGE_BURST },
+    groupCommit: { flushWindowMs: vars.CHAT_FLUSH_WINDOW_MS, maxBatchSize: vars.CHAT_MAX_BATCH },
   };
 }
 

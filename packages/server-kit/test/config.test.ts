@@ -6,6 +6,16 @@ const STRONG_SECRET = 'x'.repeat(32);
 const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/parley' };
 
 describe('configuration', () => {
+  test('when an operator raises the message allowance, then a burst below the rate is refused', () => {
+    expect(loadConfig({ MESSAGES_PER_SECOND: '1000', MESSAGE_BURST: '3000' }).messageRate).toEqual({
+      perSecond: 1000,
+      burst: 3000,
+    });
+    expect(() => loadConfig({ MESSAGES_PER_SECOND: '100', MESSAGE_BURST: '50' })).toThrow(
+      /MESSAGE_BURST must be at least MESSAGES_PER_SECOND/,
+    );
+  });
+
   test('when nothing is set, then the contract defaults apply', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -15,6 +25,8 @@ describe('configuration', () => {
       allowedOrigins: [],
       isProduction: false,
       isJwtSecretEphemeral: true,
+      messageRate: { perSecond: 10, burst: 30 },
+      groupCommit: { flushWindowMs: 0, maxBatchSize: 500 },
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
   });
