@@ -8,6 +8,8 @@ export type CommittedEvent =
       /**
        * Messages committed in one room, ascending by seq, up to and including `lastSeq`. A message
        * too large for a NOTIFY payload is left out: listeners read (their last seq, lastSeq] then.
+       * Published by the database itself (migration write_messages_function), in chunks of at
+       * most 7,800 bytes.
        */
       type: 'messages_created';
       roomId: number;
@@ -19,38 +21,6 @@ export type CommittedEvent =
   | { type: 'token_revoked'; jti: string; userId: number };
 
 export const EVENTS_CHANNEL = 'parley_events';
-// PostgreSQL's NOTIFY payload limit is 8000 bytes; keep a margin.
-const MAX_PAYLOAD_BYTES = 7_800;
-
-/** Splits a room's new messages into events that each fit in one NOTIFY payload. */
-export function messageEvents(
-  room: { id: number; name: string },
-  messages: Message[],
-): CommittedEvent[] {
-  const events: CommittedEvent[] = [];
-  const base = { type: 'messages_created' as const, roomId: room.id, roomName: room.name };
-  let chunk: Message[] = [];
-  let chunkBytes = Buffer.byteLength(JSON.stringify({ ...base, lastSeq: 0, messages: [] })) + 16;
-  const startBytes = chunkBytes;
-  const flush = (lastSeq: number) => {
-    events.push({ ...base, lastSeq, messages: chunk });
-    chunk = [];
-    chunkBytes = startBytes;
-  };
-  for (const message of messages) {
-    const bytes = Buffer.byteLength(JSON.stringify(message)) + 1;
-    if (chunk.length > 0 && chunkBytes + bytes > MAX_PAYLOAD_BYTES) flush(chunk.at(-1)!.seq);
-    if (startBytes + bytes > MAX_PAYLOAD_BYTES) {
-      flush(message.seq); // too large alone: announced by its seq only
-      continue;
-    }
-    chunk.push(message);
-    chunkBytes += bytes;
-  }
-  if (chunk.length > 0) flush(chunk.at(-1)!.seq);
-  return events;
-}
-
 /**
  * Queues the events in `tx`, in order, with one statement: listeners receive them when, and only
  * if, the transaction commits, in commit order.

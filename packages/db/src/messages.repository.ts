@@ -1,7 +1,6 @@
 import type { Message } from '@parley/contracts';
 import type { Knex } from 'knex';
 import type { MessageRow } from './rows';
-import type { Executor, Tx } from './transaction';
 
 export interface MessageDraft {
   userId: number;
@@ -10,16 +9,28 @@ export interface MessageDraft {
   clientId: string | null;
 }
 
-/** A message to store with its seq already taken (see reserveSeqsInRooms). */
-export interface NumberedDraft extends MessageDraft {
+/** A draft of the chat service's group commit, for a room. */
+export interface RoomDraft extends MessageDraft {
   roomId: number;
-  seq: number;
 }
 
-export interface ClientKey {
-  roomId: number;
-  userId: number;
-  clientId: string;
+/** What became of one draft of a batch (see writeBatch). */
+export type DraftOutcome =
+  | { outcome: 'new'; message: Message }
+  /** Its clientId was used before (or earlier in the batch): the original message. */
+  | { outcome: 'repeat'; message: Message }
+  | { outcome: 'room_gone' };
+
+interface WrittenRow {
+  ord: number;
+  outcome: 'new' | 'repeat' | 'room_gone';
+  id: number;
+  room_id: number;
+  seq: number;
+  username: string;
+  content: string;
+  client_id: string | null;
+  timestamp: string;
 }
 
 export type HistoryPage =
@@ -38,100 +49,39 @@ export const toMessage = (row: MessageRow): Message => ({
 export function createMessagesRepository(db: Knex) {
   return {
     /**
-     * Takes `count` seqs from the room under its row lock, which serialises writers of one room
-     * until commit: seqs are gapless and follow commit order. Undefined when the room is gone.
+     * The chat service's group commit in one statement (migration write_messages_function): locks
+     * the rooms, returns the original for a clientId already used, numbers and inserts the rest,
+     * and announces them on parley_events, all committed together. One outcome per draft, in order.
      */
-    async reserveSeqs(tx: Tx, roomId: number, count: number): Promise<number | undefined> {
-      const [row] = await tx('chat_rooms')
-        .where({ id: roomId })
-        .increment('last_seq', count)
-        .returning<{ last_seq: number }[]>('last_seq');
-      return row && row.last_seq - count + 1;
-    },
-
-    /** Messages this sender already sent with these client ids (for idempotent sends). */
-    async findByClientIds(
-      executor: Executor,
-      roomId: number,
-      userId: number,
-      clientIds: string[],
-    ): Promise<Message[]> {
-      if (clientIds.length === 0) return [];
-      const rows = await executor<MessageRow>('messages')
-        .where({ room_id: roomId, user_id: userId })
-        .whereIn('client_id', clientIds);
-      return rows.map(toMessage);
-    },
-
-    /** One multi-row INSERT; drafts take firstSeq, firstSeq + 1, … in order. */
-    async insertMany(
-      tx: Tx,
-      roomId: number,
-      firstSeq: number,
-      drafts: MessageDraft[],
-    ): Promise<Message[]> {
-      const rows = await tx('messages')
-        .insert(
-          drafts.map((draft, index) => ({
-            room_id: roomId,
-            seq: firstSeq + index,
-            user_id: draft.userId,
-            username: draft.username,
-            content: draft.content,
-            client_id: draft.clientId,
-          })),
-        )
-        .returning<MessageRow[]>('*');
-      return rows.map(toMessage).sort((a, b) => a.seq - b.seq);
-    },
-
-    /**
-     * The batch form of reserveSeqs for several rooms in one statement: room id → first seq of
-     * the `count` taken. Rooms missing from the result are gone.
-     */
-    async reserveSeqsInRooms(tx: Tx, counts: Map<number, number>): Promise<Map<number, number>> {
-      if (counts.size === 0) return new Map();
-      const roomIds = [...counts.keys()];
-      const { rows } = await tx.raw<{ rows: { id: number; last_seq: number }[] }>(
-        `UPDATE chat_rooms AS c SET last_seq = c.last_seq + v.n
-         FROM (SELECT * FROM unnest(?::int[], ?::int[]) AS t(id, n)) AS v
-         WHERE c.id = v.id RETURNING c.id, c.last_seq`,
-        [roomIds, roomIds.map((id) => counts.get(id)!)],
-      );
-      return new Map(rows.map((row) => [row.id, row.last_seq - counts.get(row.id)! + 1]));
-    },
-
-    /** Existing messages for any of these (room, sender, clientId) keys, with their sender. */
-    async findByClientKeys(
-      executor: Executor,
-      keys: ClientKey[],
-    ): Promise<{ userId: number; message: Message }[]> {
-      if (keys.length === 0) return [];
-      const { rows } = await executor.raw<{ rows: MessageRow[] }>(
-        `SELECT m.* FROM messages m
-         JOIN unnest(?::int[], ?::int[], ?::text[]) AS k(room_id, user_id, client_id)
-           ON m.room_id = k.room_id AND m.user_id = k.user_id AND m.client_id = k.client_id`,
-        [keys.map((k) => k.roomId), keys.map((k) => k.userId), keys.map((k) => k.clientId)],
-      );
-      return rows.map((row) => ({ userId: row.user_id!, message: toMessage(row) }));
-    },
-
-    /** One multi-row INSERT for drafts of any rooms, numbered already; ascending by seq. */
-    async insertNumbered(tx: Tx, drafts: NumberedDraft[]): Promise<Message[]> {
+    async writeBatch(drafts: RoomDraft[]): Promise<DraftOutcome[]> {
       if (drafts.length === 0) return [];
-      const rows = await tx('messages')
-        .insert(
-          drafts.map((draft) => ({
-            room_id: draft.roomId,
-            seq: draft.seq,
-            user_id: draft.userId,
-            username: draft.username,
-            content: draft.content,
-            client_id: draft.clientId,
-          })),
-        )
-        .returning<MessageRow[]>('*');
-      return rows.map(toMessage).sort((a, b) => a.roomId - b.roomId || a.seq - b.seq);
+      const { rows } = await db.raw<{ rows: WrittenRow[] }>(
+        'SELECT * FROM parley_write_messages(?::int[], ?::int[], ?::text[], ?::text[], ?::text[])',
+        [
+          drafts.map((draft) => draft.roomId),
+          drafts.map((draft) => draft.userId),
+          drafts.map((draft) => draft.username),
+          drafts.map((draft) => draft.content),
+          // knex's types want string[]; pg sends null elements as SQL NULL.
+          drafts.map((draft) => draft.clientId) as string[],
+        ],
+      );
+      return rows.map((row) =>
+        row.outcome === 'room_gone'
+          ? { outcome: 'room_gone' }
+          : {
+              outcome: row.outcome,
+              message: {
+                id: Number(row.id),
+                roomId: row.room_id,
+                seq: Number(row.seq),
+                username: row.username,
+                content: row.content,
+                timestamp: row.timestamp,
+                clientId: row.client_id,
+              },
+            },
+      );
     },
 
     /** Messages with afterSeq < seq <= uptoSeq, ascending (at most `limit`). */

@@ -99,21 +99,6 @@ export function createRoomsRepository(db: Knex) {
       return everywhere.rows.map(toRoom);
     },
 
-    /** Locks the room's row until the transaction ends; false when the room is gone. */
-    async lock(tx: Executor, id: number): Promise<boolean> {
-      return (await tx('chat_rooms').where({ id }).forUpdate().first('id')) !== undefined;
-    },
-
-    /** Locks the rooms' rows in id order (no deadlock between batches); returns those that exist. */
-    async lockMany(tx: Executor, ids: number[]): Promise<Set<number>> {
-      const rows = await tx('chat_rooms')
-        .whereIn('id', ids)
-        .orderBy('id')
-        .forUpdate()
-        .select<{ id: number }[]>('id');
-      return new Set(rows.map((row) => row.id));
-    },
-
     /** The room's current last seq, or undefined when it is gone. */
     async lastSeq(id: number): Promise<number | undefined> {
       const row = await db('chat_rooms')

@@ -4,8 +4,6 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import {
   createKnexConfig,
   listenEvents,
-  messageEvents,
-  publishEvents,
   publishEvent,
   type CommittedEvent,
   type EventListener,
@@ -106,39 +104,6 @@ describe('committed events over PostgreSQL NOTIFY', () => {
       'sentinel',
     ]);
     expect(inbox.received).toHaveLength(4);
-  });
-
-  it('when messages do not fit one NOTIFY payload, then they arrive in several events in order, a too-large one by its seq only', async () => {
-    const inbox = createInbox();
-    listener = await listenEvents({ databaseUrl: database.url, onEvent: inbox.push });
-    const message = (seq: number, content: string) => ({
-      id: 100 + seq,
-      roomId: 7,
-      seq,
-      username: 'ann',
-      content,
-      timestamp: new Date(0).toISOString(),
-      clientId: null,
-    });
-    const room = { id: 7, name: 'general' };
-    const messages = [
-      message(1, 'hello'),
-      message(2, 'x'.repeat(5000)),
-      message(3, 'y'.repeat(5000)),
-      message(4, '😀'.repeat(4000)),
-      message(5, 'bye'),
-    ];
-
-    const events = messageEvents(room, messages);
-    await db.transaction((tx) => publishEvents(tx, events));
-
-    const base = { type: 'messages_created', roomId: 7, roomName: 'general' };
-    expect(await inbox.next(4)).toEqual([
-      { ...base, lastSeq: 2, messages: [messages[0], messages[1]] },
-      { ...base, lastSeq: 3, messages: [messages[2]] },
-      { ...base, lastSeq: 4, messages: [] },
-      { ...base, lastSeq: 5, messages: [messages[4]] },
-    ]);
   });
 
   it('when the server terminates the listening connection, then the listener reconnects, says so and receives later events', async () => {

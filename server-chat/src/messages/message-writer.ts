@@ -1,5 +1,5 @@
 import type { Message } from '@parley/contracts';
-import { messageEvents, publishEvents, type MessageDraft, type NumberedDraft } from '@parley/db';
+import type { MessageDraft } from '@parley/db';
 import { AppError, toAppError } from '@parley/server-kit';
 import type { ChatDeps } from '../deps';
 
@@ -21,18 +21,12 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-type WriterDeps = Pick<
-  ChatDeps,
-  'transaction' | 'rooms' | 'messages' | 'metrics' | 'flushWindowMs' | 'maxBatchSize'
->;
-
-const keyOf = (roomId: number, userId: number, clientId: string) =>
-  `${roomId}:${userId}:${clientId}`;
+type WriterDeps = Pick<ChatDeps, 'messages' | 'metrics' | 'flushWindowMs' | 'maxBatchSize'>;
 
 /**
- * Group commit: messages submitted while a transaction is in flight wait and are written together
- * by the next one (one lock statement, one multi-row INSERT, one NOTIFY statement), so throughput
- * is not one database round trip per message. One transaction at a time keeps each sender's
+ * Group commit: messages submitted while a batch is in flight wait and are written together by
+ * the next one, in one statement and one round trip (see MessagesRepository.writeBatch), so
+ * throughput is not one database round trip per message. One transaction at a time keeps each sender's
  * messages in the order they were sent. Every promise settles only after its batch commits.
  */
 export function createMessageWriter(deps: WriterDeps) {
@@ -68,82 +62,21 @@ export function createMessageWriter(deps: WriterDeps) {
     }
   };
 
+  // One statement, its own transaction: acks leave only once it has committed.
   const commitBatch = async (batch: Pending[]) => {
-    const settle: (() => void)[] = [];
-    await deps.transaction(async (tx) => {
-      const roomIds = [...new Set(batch.map((pending) => pending.room.id))].sort((a, b) => a - b);
-      // Locked first: a clientId sent to another node at the same time is seen after the lock.
-      const liveRooms = await deps.rooms.lockMany(tx, roomIds);
-      const keys = batch.flatMap(({ room, draft }) =>
-        draft.clientId !== null && liveRooms.has(room.id)
-          ? [{ roomId: room.id, userId: draft.userId, clientId: draft.clientId }]
-          : [],
-      );
-      const existing = new Map(
-        (await deps.messages.findByClientKeys(tx, keys)).map(({ userId, message }) => [
-          keyOf(message.roomId, userId, message.clientId!),
-          message,
-        ]),
-      );
-      const fresh: Pending[] = [];
-      const freshByKey = new Map<string, Pending>();
-      const duplicates: [Pending, Pending][] = [];
-      const counts = new Map<number, number>();
-      for (const pending of batch) {
-        const { room, draft } = pending;
-        if (!liveRooms.has(room.id)) {
-          settle.push(() =>
-            pending.reject(new AppError('room_not_found', 'This room no longer exists')),
-          );
-          continue;
-        }
-        const key =
-          draft.clientId === null ? undefined : keyOf(room.id, draft.userId, draft.clientId);
-        const original = key && existing.get(key);
-        if (original) {
-          settle.push(() => pending.resolve({ message: original, isNew: false }));
-        } else if (key && freshByKey.has(key)) {
-          duplicates.push([pending, freshByKey.get(key)!]);
-        } else {
-          if (key) freshByKey.set(key, pending);
-          fresh.push(pending);
-          counts.set(room.id, (counts.get(room.id) ?? 0) + 1);
-        }
+    const outcomes = await deps.messages.writeBatch(
+      batch.map(({ room, draft }) => ({ ...draft, roomId: room.id })),
+    );
+    deps.metrics.batchSize.observe(batch.length);
+    deps.metrics.messagesPersisted.inc(outcomes.filter((o) => o.outcome === 'new').length);
+    batch.forEach((pending, index) => {
+      const result = outcomes[index]!;
+      if (result.outcome === 'room_gone') {
+        pending.reject(new AppError('room_not_found', 'This room no longer exists'));
+      } else {
+        pending.resolve({ message: result.message, isNew: result.outcome === 'new' });
       }
-      const nextSeq = await deps.messages.reserveSeqsInRooms(tx, counts);
-      const numbered: NumberedDraft[] = fresh.map(({ room, draft }) => {
-        const seq = nextSeq.get(room.id)!;
-        nextSeq.set(room.id, seq + 1);
-        return { ...draft, roomId: room.id, seq };
-      });
-      const inserted = await deps.messages.insertNumbered(tx, numbered);
-      const bySeq = new Map(
-        inserted.map((message) => [`${message.roomId}:${message.seq}`, message]),
-      );
-      const results = new Map<Pending, Message>();
-      fresh.forEach((pending, index) => {
-        const message = bySeq.get(`${pending.room.id}:${numbered[index]!.seq}`)!;
-        results.set(pending, message);
-        settle.push(() => pending.resolve({ message, isNew: true }));
-      });
-      for (const [pending, first] of duplicates) {
-        settle.push(() => pending.resolve({ message: results.get(first)!, isNew: false }));
-      }
-      const rooms = new Map(fresh.map(({ room }) => [room.id, room]));
-      await publishEvents(
-        tx,
-        [...rooms.values()].flatMap((room) =>
-          messageEvents(
-            room,
-            inserted.filter((message) => message.roomId === room.id),
-          ),
-        ),
-      );
-      deps.metrics.batchSize.observe(batch.length);
-      deps.metrics.messagesPersisted.inc(inserted.length);
     });
-    // Acks leave only once the transaction has committed.
-    for (const run of settle) run();
   };
 
   return {

@@ -1,15 +1,14 @@
 import type { HistoryQuery, Message, PostMessageBody } from '@parley/contracts';
-import { messageEvents, publishEvents } from '@parley/db';
 import { AppError, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
 import type { RoomsService } from '../rooms/rooms.service';
 
-type Deps = Pick<AppDeps, 'messages' | 'rooms' | 'transaction' | 'messageLimiter'>;
+type Deps = Pick<AppDeps, 'messages' | 'messageLimiter'>;
 
 const roomNotFound = () => new AppError('room_not_found', 'This room does not exist');
 
 export function createMessagesService(deps: Deps, roomsService: RoomsService) {
-  const { messages, rooms, transaction, messageLimiter } = deps;
+  const { messages, messageLimiter } = deps;
   return {
     async history(roomName: string, query: HistoryQuery): Promise<Message[]> {
       const room = await roomsService.get(roomName);
@@ -23,28 +22,18 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
     async post(roomName: string, body: PostMessageBody, session: Session): Promise<Message> {
       const room = await roomsService.get(roomName);
       await messageLimiter.consume(session.userId);
-      const clientId = body.clientId ?? null;
-      return transaction(async (tx) => {
-        // Under the room's row lock a concurrent send of the same clientId cannot slip in between.
-        if (clientId !== null) {
-          if (!(await rooms.lock(tx, room.id))) throw roomNotFound();
-          const [original] = await messages.findByClientIds(tx, room.id, session.userId, [
-            clientId,
-          ]);
-          if (original) return original;
-        }
-        const firstSeq = await messages.reserveSeqs(tx, room.id, 1);
-        if (firstSeq === undefined) throw roomNotFound();
-        const draft = {
+      // The chat service's write, for one message: same locking, numbering and events.
+      const [written] = await messages.writeBatch([
+        {
+          roomId: room.id,
           userId: session.userId,
           username: session.username,
           content: body.content,
-          clientId,
-        };
-        const [message] = await messages.insertMany(tx, room.id, firstSeq, [draft]);
-        await publishEvents(tx, messageEvents(room, [message!]));
-        return message!;
-      });
+          clientId: body.clientId ?? null,
+        },
+      ]);
+      if (!written || written.outcome === 'room_gone') throw roomNotFound();
+      return written.message;
     },
   };
 }
