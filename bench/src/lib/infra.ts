@@ -1,7 +1,7 @@
 // The server side every scenario stands on: a PostgreSQL and a Redis of the benchmark's own,
 // pinned to the server core, a migrated database, bench users with session tokens, and rooms.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDb, migrateLatest, type Db } from '@parley/db';
@@ -27,6 +27,7 @@ export interface Postgres {
 export async function startPostgres(): Promise<Postgres> {
   // /tmp is writable by the `postgres` OS user, which runs the cluster when we are root.
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-bench-pg-'));
+  await chmod(dataDir, 0o755);
   const embedded = await startEmbeddedPostgres({ dataDir, database: 'postgres' });
   const serverUrl = embedded.databaseUrl.replace(/\/postgres$/, '');
   const pid = Number(
