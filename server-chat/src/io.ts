@@ -1,8 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { LIMITS } from '@parley/contracts';
 import { listenEvents } from '@parley/db';
-import { createShardedAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
+import type { Config } from '@parley/server-kit';
 import type { ChatDeps } from './deps';
 import { createMessageWriter } from './messages/message-writer';
 import { registerMessageHandlers } from './messages/messages.handlers';
@@ -47,10 +48,7 @@ export async function createChatServer(
     // Upgrades of other paths (/ws/<room>) are the plain WebSocket server's.
     destroyUpgrade: false,
     allowRequest: (req, callback) => callback(null, isRequestOriginAllowed(req, deps.config)),
-    ...(deps.redis && {
-      // Sharded pub/sub, two channels per namespace, released when the namespace is cleaned up.
-      adapter: createShardedAdapter(deps.redis.pub, deps.redis.sub, { subscriptionMode: 'static' }),
-    }),
+    ...(deps.redis && { adapter: redisAdapter(deps.redis, deps.config.redisAdapter) }),
   });
   const { nodeId } = deps.config;
   if (nodeId) {
@@ -132,4 +130,18 @@ export async function createChatServer(
       await io.close();
     },
   };
+}
+
+function redisAdapter(redis: NonNullable<ChatDeps['redis']>, mode: Config['redisAdapter']) {
+  switch (mode) {
+    case 'classic':
+      // Classic pub/sub: a pattern subscription (PSUBSCRIBE) per namespace, plus request channels.
+      return createAdapter(redis.pub, redis.sub);
+    case 'sharded-dynamic':
+      // Also a channel per room, subscribed while the room has sockets here.
+      return createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'dynamic' });
+    case 'sharded':
+      // Sharded pub/sub, two channels per namespace, released when the namespace is cleaned up.
+      return createShardedAdapter(redis.pub, redis.sub, { subscriptionMode: 'static' });
+  }
 }

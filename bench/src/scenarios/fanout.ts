@@ -6,7 +6,19 @@ import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from
 import { roomNamespace } from '@parley/contracts';
 import type { Db } from '@parley/db';
 import { createRooms, createUsers, type Postgres, type Redis } from '../lib/infra';
-import { cpuMicros, rssBytes, spawnServer, type ServerProcess } from '../lib/proc';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { nginxLaunch } from '../../../scripts/stack/nginx-launch';
+import { launch, stopProcess } from '../../../scripts/stack/service-process';
+import {
+  cpuMicros,
+  pinTree,
+  rssBytes,
+  SERVER_CORE,
+  spawnServer,
+  type ServerProcess,
+} from '../lib/proc';
 import { summarize, type Summary } from '../lib/stats';
 import { connectPlain, connectSocketIo, type RawMember } from '../load/sio-client';
 import { startChatNode, type ChatNode } from '../servers/parley';
@@ -45,6 +57,8 @@ export interface ServerSetup {
   /** Extra chat environment (variations). */
   env?: Record<string, string>;
   nodeFlags?: string[];
+  /** A only: clients connect through nginx (the product's site template), pinned with the rest. */
+  viaNginx?: boolean;
 }
 
 let databaseCount = 0;
@@ -94,15 +108,21 @@ export async function startFanoutServer(
       }),
     );
   }
+  const proxy = setup.viaNginx ? await startNginx(nodes) : undefined;
+  const urls = proxy ? [proxy.url] : nodes.map((node) => node.url);
   return {
     kind,
     chatPids: nodes.map((node) => node.process.pid),
-    otherPids: [world.postgres.pid, ...(kind === 'A2' ? [world.redis.pid] : [])],
+    otherPids: [
+      world.postgres.pid,
+      ...(kind === 'A2' ? [world.redis.pid] : []),
+      ...(proxy ? [proxy.pid] : []),
+    ],
     hasAck: true,
     connect: (roomIndex, index, onMessage) =>
       connectSocketIo({
         // Two nodes: members alternate, so every room spans both and every message crosses.
-        url: nodes[index % nodeCount]!.url,
+        url: urls[index % urls.length]!,
         namespace: roomNamespace(rooms[roomIndex]!.name),
         auth: { token: users[roomIndex * setup.fanout + index]!.token },
         readyEvent: 'history',
@@ -110,6 +130,7 @@ export async function startFanoutServer(
       }),
     persisted: () => persistedPerRoom(db, roomIndexById),
     async stop() {
+      await proxy?.stop();
       await Promise.all(nodes.map((node) => node.process.stop()));
       await db.destroy();
     },
@@ -128,6 +149,29 @@ async function persistedPerRoom(db: Db, roomIndexById: Map<number, number>) {
       { count: Number(row.count), distinct: Number(row.distinct) },
     ]),
   );
+}
+
+/** nginx with the product's site in front of the nodes (its /healthz is a node's). */
+async function startNginx(nodes: ChatNode[]) {
+  const runDir = await mkdtemp(path.join(tmpdir(), 'parley-bench-nginx-'));
+  await mkdir(path.join(runDir, 'logs'));
+  const ports = nodes.map((node) => Number(new URL(node.url).port));
+  const spec = await nginxLaunch(runDir, {
+    host: '127.0.0.1',
+    webPort: ports[0]!,
+    chatPorts: ports,
+    clientRoot: runDir,
+  });
+  const { process: nginx, port } = await launch(spec, { cwd: runDir, logDir: runDir });
+  pinTree(nginx.pid, String(SERVER_CORE));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: nginx.pid,
+    async stop() {
+      await stopProcess(nginx);
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startRelay(name: string, setup: ServerSetup) {
@@ -181,6 +225,7 @@ export interface LevelResult {
   lastP99Ms: Summary;
   firstP50Ms: Summary;
   ackP99Ms: Summary;
+  serverCores: Summary;
   loadCores: Summary;
   isSaturated: boolean;
 }
@@ -443,6 +488,7 @@ export function summarizeLevel(offered: number, windows: WindowResult[]): LevelR
     lastP99Ms,
     firstP50Ms: of((w) => w.firstP50Us / 1000),
     ackP99Ms: of((w) => w.ackP99Us / 1000),
+    serverCores: of((w) => w.serverCores),
     loadCores: of((w) => w.loadCores),
     isSaturated:
       delivered.median < 0.9 * offered ||

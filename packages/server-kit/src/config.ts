@@ -24,6 +24,12 @@ export interface Config {
   messageRate: { perSecond: number; burst: number };
   /** Chat group commit (CHAT_FLUSH_WINDOW_MS, CHAT_MAX_BATCH): see server-chat's message writer. */
   groupCommit: { flushWindowMs: number; maxBatchSize: number };
+  /**
+   * CHAT_REDIS_ADAPTER: how chat nodes share rooms through Redis. 'sharded' (default): sharded
+   * pub/sub, channels per namespace; 'sharded-dynamic': also per room; 'classic': pattern
+   * subscriptions (PSUBSCRIBE). The benchmark measures them (npm run bench).
+   */
+  redisAdapter: 'sharded' | 'sharded-dynamic' | 'classic';
 }
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/parley';
@@ -56,6 +62,7 @@ const envSchema = z.object({
   MESSAGE_BURST: z.coerce.number().int().min(1).default(LIMITS.messageBurst),
   CHAT_FLUSH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(0),
   CHAT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  CHAT_REDIS_ADAPTER: z.enum(['sharded', 'sharded-dynamic', 'classic']).default('sharded'),
 });
 
 export class ConfigError extends Error {
@@ -110,6 +117,7 @@ export function loadConfig(
     nodeId: vars.NODE_ID,
     messageRate: { perSecond: vars.MESSAGES_PER_SECOND, burst: vars.MESSAGE_BURST },
     groupCommit: { flushWindowMs: vars.CHAT_FLUSH_WINDOW_MS, maxBatchSize: vars.CHAT_MAX_BATCH },
+    redisAdapter: vars.CHAT_REDIS_ADAPTER,
   };
 }
 

@@ -1,0 +1,215 @@
+// T7: idle authenticated connections. Ramps A and S to the same number of connections (from two
+// worker processes on the load core, two loopback source addresses), then reads memory per
+// connection (RSS from /proc, V8 heap after a full GC through the inspector) and idle CPU.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { roomNamespace } from '@parley/contracts';
+import WebSocket from 'ws';
+import { freePort } from '../../../test/support/redis-server';
+import { createRooms, createUsers, ROOT, type Postgres } from '../lib/infra';
+import { cpuMicros, LOAD_CORE, pinTree, rssBytes, spawnServer } from '../lib/proc';
+import { ratio, summarize } from '../lib/stats';
+import type { IdleJob, IdleReport } from '../load/idle-worker';
+import { startChatNode } from '../servers/parley';
+import type { Row } from './rows';
+
+export interface IdleOptions {
+  quick: boolean;
+  postgres: Postgres;
+  log(line: string): void;
+}
+
+const ROOM_SIZE = 100;
+/** Each process may hold 20,000 descriptors here (hard limit): the server needs a few of its own. */
+const FULL_CONNECTIONS = 19_800;
+
+interface IdleResult {
+  kind: 'A' | 'S';
+  connections: number;
+  failed: number;
+  rssPerConnection: number;
+  heapPerConnection: number;
+  idleCorePercent: number;
+}
+
+export async function runIdleBench(options: IdleOptions): Promise<Row[]> {
+  const connections = options.quick ? 1_000 : FULL_CONNECTIONS;
+  const windowMs = options.quick ? 1_000 : 10_000;
+  const results: IdleResult[] = [];
+  for (const kind of ['S', 'A'] as const) {
+    results.push(await measure(kind, connections, windowMs, options));
+    const r = results.at(-1)!;
+    options.log(
+      `idle ${kind}: ${r.connections} connected, ${r.failed} failed, RSS ${(r.rssPerConnection / 1024).toFixed(1)} KiB/conn, ` +
+        `heap ${(r.heapPerConnection / 1024).toFixed(1)} KiB/conn, idle CPU ${r.idleCorePercent.toFixed(2)} % of a core`,
+    );
+  }
+  const [S, A] = results as [IdleResult, IdleResult];
+  const one = (value: number) => summarize([value]);
+  const rss = ratio(one(A.rssPerConnection), one(S.rssPerConnection));
+  const heap = ratio(one(A.heapPerConnection), one(S.heapPerConnection));
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  return [
+    {
+      id: 'T7-rss',
+      scenario: `idle connections: RSS per connection at ${connections}`,
+      measured: `A ${kib(A.rssPerConnection)}, S ${kib(S.rssPerConnection)}`,
+      target: 'A/S ≤ 1.3',
+      ratio: rss,
+      pass: rss.median <= 1.3,
+      detail: { A, S },
+    },
+    {
+      id: 'T7-heap',
+      scenario: `idle connections: V8 heap per connection (after GC)`,
+      measured: `A ${kib(A.heapPerConnection)}, S ${kib(S.heapPerConnection)}`,
+      target: 'A/S ≤ 1.3',
+      ratio: heap,
+      pass: heap.median <= 1.3,
+      detail: {},
+    },
+    {
+      id: 'T7-cpu',
+      scenario: `idle connections: server CPU while ${connections} sit idle`,
+      measured: `A ${A.idleCorePercent.toFixed(2)} %, S ${S.idleCorePercent.toFixed(2)} % of a core`,
+      target: 'A < 5 % of a core',
+      pass: A.idleCorePercent < 5,
+      detail: {},
+    },
+    {
+      id: 'T7-connect',
+      scenario: 'idle connections: connect success',
+      measured: `A ${A.connections - A.failed}/${A.connections}, S ${S.connections - S.failed}/${S.connections}`,
+      target: '100 %',
+      pass: A.failed === 0 && S.failed === 0,
+      detail: {},
+    },
+  ];
+}
+
+async function measure(
+  kind: 'A' | 'S',
+  connections: number,
+  windowMs: number,
+  options: IdleOptions,
+): Promise<IdleResult> {
+  const inspectPort = await freePort();
+  const inspect = [`--inspect=127.0.0.1:${inspectPort}`];
+  const rooms = Math.ceil(connections / ROOM_SIZE);
+  let members: IdleJob['members'];
+  let server: { url: string; pid: number; stop(): Promise<void> };
+  let closeDb = async () => {};
+  if (kind === 'A') {
+    const { url: databaseUrl, db } = await options.postgres.createDatabase('bench_idle');
+    const users = await createUsers(db, connections);
+    const created = await createRooms(db, users[0]!.id, rooms, 'idle');
+    members = users.map((user, i) => ({
+      namespace: roomNamespace(created[Math.floor(i / ROOM_SIZE)]!.name),
+      token: user.token,
+    }));
+    const node = await startChatNode({ databaseUrl, nodeFlags: inspect });
+    server = { url: node.url, pid: node.process.pid, stop: () => node.process.stop() };
+    closeDb = () => db.destroy();
+  } else {
+    members = Array.from({ length: connections }, (_, i) => ({
+      namespace: roomNamespace(`idle-${Math.floor(i / ROOM_SIZE)}`),
+    }));
+    const port = await freePort();
+    const relay = await spawnServer(
+      process.execPath,
+      [...inspect, '--import', 'tsx', `${ROOT}/bench/src/servers/socketio-relay.ts`],
+      {
+        env: { PATH: process.env.PATH, PORT: String(port) },
+        isReady: (o) => o.includes('{"port"'),
+      },
+    );
+    server = { url: `http://127.0.0.1:${port}`, pid: relay.pid, stop: () => relay.stop() };
+  }
+  const workers: ChildProcess[] = [];
+  try {
+    const before = await memory(server.pid, inspectPort);
+    const half = Math.ceil(connections / 2);
+    const reports = await Promise.all(
+      [members.slice(0, half), members.slice(half)].map(async (part, index) => {
+        const worker = fork(path.join(__dirname, '../load/idle-worker.ts'), {
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
+        workers.push(worker);
+        pinTree(worker.pid!, String(LOAD_CORE));
+        worker.send({
+          job: {
+            url: server.url,
+            members: part,
+            localAddress: `127.0.0.${index + 1}`,
+            concurrency: 50,
+          } satisfies IdleJob,
+        });
+        const [report] = (await once(worker, 'message')) as [IdleReport];
+        return report;
+      }),
+    );
+    const connected = reports.reduce((sum, report) => sum + report.connected, 0);
+    const failed = reports.reduce((sum, report) => sum + report.failed, 0);
+    if (failed > 0)
+      options.log(`idle ${kind}: first failure: ${reports.find((r) => r.firstError)?.firstError}`);
+    // Presence settles 1 s after the last join: measure idle after that.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const cpuBefore = cpuMicros(server.pid);
+    const startedAt = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const idleCorePercent =
+      ((cpuMicros(server.pid) - cpuBefore) / ((performance.now() - startedAt) * 1000)) * 100;
+    const after = await memory(server.pid, inspectPort);
+    return {
+      kind,
+      connections,
+      failed: connections - connected,
+      rssPerConnection: (after.rss - before.rss) / Math.max(1, connected),
+      heapPerConnection: (after.heap - before.heap) / Math.max(1, connected),
+      idleCorePercent,
+    };
+  } finally {
+    for (const worker of workers) worker.send({ close: true });
+    await Promise.all(
+      workers.map((worker) =>
+        worker.exitCode === null ? once(worker, 'exit') : Promise.resolve([]),
+      ),
+    );
+    await server.stop();
+    await closeDb();
+  }
+}
+
+/** RSS from /proc, and the V8 heap used after a full GC, asked of the process's inspector. */
+async function memory(pid: number, inspectPort: number): Promise<{ rss: number; heap: number }> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const socket = new WebSocket(target!.webSocketDebuggerUrl);
+  await once(socket, 'open');
+  let nextId = 1;
+  const call = (method: string) =>
+    new Promise<Record<string, number>>((resolve) => {
+      const id = nextId++;
+      const onMessage = (data: Buffer) => {
+        const reply = JSON.parse(data.toString()) as {
+          id?: number;
+          result: Record<string, number>;
+        };
+        if (reply.id !== id) return;
+        socket.off('message', onMessage);
+        resolve(reply.result);
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id, method }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    const { usedSize } = await call('Runtime.getHeapUsage');
+    return { rss: rssBytes(pid), heap: usedSize! };
+  } finally {
+    socket.close();
+  }
+}
