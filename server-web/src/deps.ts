@@ -12,6 +12,7 @@ import {
   type MessageRateLimiter,
 } from '@parley/server-kit';
 import type { Registry } from 'prom-client';
+import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher';
 import { createUsersRepository, type UsersRepository } from './auth/users.repository';
 import { createMetricsRegistry } from './http/observability';
 
@@ -21,6 +22,8 @@ export interface AppDeps extends SharedDataAccess {
   logger: Logger;
   db: Db;
   users: UsersRepository;
+  /** bcrypt on low-priority worker threads. */
+  passwords: PasswordHasher;
   loginLimiter: AttemptLimiter;
   messageLimiter: MessageRateLimiter;
   /** Per-IP limiter for cheap-to-call but costly endpoints (sign-up, room creation). */
@@ -47,6 +50,7 @@ export async function createDeps(
     databaseUrl: config.databaseUrl,
     log: databaseLog(logger),
   });
+  const passwords = createPasswordHasher();
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
     : undefined;
@@ -74,7 +78,9 @@ export async function createDeps(
       redis,
     ),
     metrics: createMetricsRegistry(),
+    passwords,
     async close() {
+      await passwords.close();
       await db.destroy();
       await redis?.quit();
     },

@@ -1,7 +1,6 @@
 import type { LoginBody, RegisterBody, User } from '@parley/contracts';
 import { publishEvent } from '@parley/db';
 import { AppError, isUniqueViolation, signSession, type Session } from '@parley/server-kit';
-import bcrypt from 'bcrypt';
 import type { AppDeps } from '../deps';
 import type { UserRecord } from './users.repository';
 
@@ -14,11 +13,11 @@ export const ownUser = (user: UserRecord): User => ({
 const invalidCredentials = () => new AppError('invalid_credentials', 'Wrong email or password');
 
 export function createAuthService(deps: AppDeps) {
-  const { users, config, loginLimiter, revokedTokens } = deps;
+  const { users, config, loginLimiter, revokedTokens, passwords } = deps;
   // Compared against when the email is unknown, so both failures cost one bcrypt comparison.
   let dummyHash: Promise<string> | undefined;
   const getDummyHash = () =>
-    (dummyHash ??= bcrypt.hash('parley-dummy-password', config.bcryptCost));
+    (dummyHash ??= passwords.hash('parley-dummy-password', config.bcryptCost));
 
   const issue = (user: UserRecord) => signSession(user, config.jwtSecret, config.jwtTtlSeconds);
 
@@ -27,7 +26,7 @@ export function createAuthService(deps: AppDeps) {
       const taken = await users.findTaken(body.email, body.username);
       if (taken.email) throw new AppError('email_taken', 'That email is already registered');
       if (taken.username) throw new AppError('username_taken', 'That username is taken');
-      const hashedPassword = await bcrypt.hash(body.password, config.bcryptCost);
+      const hashedPassword = await passwords.hash(body.password, config.bcryptCost);
       try {
         const user = await users.insert({ ...body, hashedPassword });
         return { user: ownUser(user), ...issue(user) };
@@ -49,7 +48,7 @@ export function createAuthService(deps: AppDeps) {
       // guesses would all pass before the first failure was recorded.
       await loginLimiter.attempt(limitKey);
       const user = await users.findByEmail(body.email);
-      const isMatch = await bcrypt.compare(
+      const isMatch = await passwords.compare(
         body.password,
         user?.hashedPassword ?? (await getDummyHash()),
       );
