@@ -59,8 +59,11 @@ export async function createChatServer(
     io.engine.on('initial_headers', tagNode);
     io.engine.on('headers', tagNode);
   }
-  const writer = createMessageWriter(deps);
   const streams = createRoomStreams(deps);
+  const writer = createMessageWriter({
+    ...deps,
+    onCommitted: (roomId, messages) => streams.onMessages(roomId, messages.at(-1)!.seq, messages),
+  });
   const sessions = createSessionRegistry();
   // Only with other nodes (the in-memory adapter has no server-side emit).
   const announce = deps.redis

@@ -21,7 +21,13 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-type WriterDeps = Pick<ChatDeps, 'messages' | 'metrics' | 'flushWindowMs' | 'maxBatchSize'>;
+type WriterDeps = Pick<ChatDeps, 'messages' | 'metrics' | 'flushWindowMs' | 'maxBatchSize'> & {
+  /**
+   * A room's new messages, right after their commit and before the acks: this node delivers
+   * them without waiting for its own NOTIFY to come back (the event then finds them delivered).
+   */
+  onCommitted?: (roomId: number, messages: Message[]) => void;
+};
 
 /**
  * Group commit: messages submitted while a batch is in flight wait and are written together by
@@ -32,15 +38,19 @@ type WriterDeps = Pick<ChatDeps, 'messages' | 'metrics' | 'flushWindowMs' | 'max
 export function createMessageWriter(deps: WriterDeps) {
   let queue: Pending[] = [];
   let isFlushing = false;
-  let timer: NodeJS.Timeout | undefined;
+  let isScheduled = false;
   let idle: (() => void)[] = [];
 
   const schedule = () => {
-    if (isFlushing || timer || queue.length === 0) return;
-    timer = setTimeout(() => {
-      timer = undefined;
+    if (isFlushing || isScheduled || queue.length === 0) return;
+    isScheduled = true;
+    const run = () => {
+      isScheduled = false;
       void flush();
-    }, deps.flushWindowMs);
+    };
+    // No window: right after the I/O callbacks now pending (a timer would wait at least 1 ms).
+    if (deps.flushWindowMs === 0) setImmediate(run);
+    else setTimeout(run, deps.flushWindowMs);
   };
 
   const flush = async () => {
@@ -68,7 +78,22 @@ export function createMessageWriter(deps: WriterDeps) {
       batch.map(({ room, draft }) => ({ ...draft, roomId: room.id })),
     );
     deps.metrics.batchSize.observe(batch.length);
-    deps.metrics.messagesPersisted.inc(outcomes.filter((o) => o.outcome === 'new').length);
+    const fresh = outcomes.flatMap((o) => (o.outcome === 'new' ? [o.message] : []));
+    deps.metrics.messagesPersisted.inc(fresh.length);
+    if (deps.onCommitted) {
+      const byRoom = new Map<number, Message[]>();
+      for (const message of fresh) {
+        const list = byRoom.get(message.roomId);
+        if (list) list.push(message);
+        else byRoom.set(message.roomId, [message]);
+      }
+      for (const [roomId, messages] of byRoom) {
+        deps.onCommitted(
+          roomId,
+          messages.sort((a, b) => a.seq - b.seq),
+        );
+      }
+    }
     batch.forEach((pending, index) => {
       const result = outcomes[index]!;
       if (result.outcome === 'room_gone') {
