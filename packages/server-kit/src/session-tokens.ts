@@ -1,10 +1,22 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from './app-error';
 
 export const SESSION_COOKIE = 'access_token';
 // Pinned: a token that names any other algorithm (none, HS512, RS256…) is refused.
 const ALGORITHM = 'HS256';
+
+// jsonwebtoken turns a string secret into a key on every call, after first trying (and failing)
+// to read it as a public key: a tenth of a REST request's CPU. A process has one secret.
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 export interface Session {
   userId: number;
@@ -20,7 +32,7 @@ export function signSession(
   ttlSeconds: number,
 ): { token: string; session: Session } {
   const jti = randomUUID();
-  const token = jwt.sign({ username: user.username }, secret, {
+  const token = jwt.sign({ username: user.username }, keyOf(secret), {
     algorithm: ALGORITHM,
     subject: String(user.id),
     jwtid: jti,
@@ -34,7 +46,7 @@ export function signSession(
 export function verifySession(token: string, secret: string): Session {
   let payload: jwt.JwtPayload;
   try {
-    const decoded = jwt.verify(token, secret, { algorithms: [ALGORITHM] });
+    const decoded = jwt.verify(token, keyOf(secret), { algorithms: [ALGORITHM] });
     if (typeof decoded === 'string') throw new Error('string payload');
     payload = decoded;
   } catch {
