@@ -38,7 +38,7 @@ const QUICK: FanoutPlan = {
   windowMs: 500,
   repetitions: 1,
   receivers: 200,
-  fanouts: [10, 100],
+  fanouts: [100],
   kinds: ['W', 'S', 'A', 'A2'],
   fixedLoads: [10_000],
   maxSteps: 0,

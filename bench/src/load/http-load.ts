@@ -1,8 +1,8 @@
 // Closed-loop HTTP load from this process (the load core): N connections, each sending its next
 // request when the previous answer arrives; throughput, and latency in µs in a histogram.
-// autocannon (the Node.js HTTP benchmark of the Fastify/undici authors, actively released)
-// writes pre-built requests and parses answers with little work per request, so the load core
-// offers several times what one server core answers; a loop over undici's Pool costs more.
+// autocannon: kept by the authors of Fastify and undici, who benchmark those with it. It writes
+// pre-built requests and parses answers with little work each, so the load core offers several
+// times what one server core answers; a loop over undici's Pool costs more per request.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
@@ -28,6 +28,8 @@ export interface HttpWindow {
   loadCpu: number;
   /** Share of one core the watched process trees (the server side) used over the window. */
   serverCpu: number;
+  /** The same, for each of the watched trees in turn. */
+  serverCpuEach: number[];
   /** Share of the server core that was busy over the window, whoever used it. */
   serverCoreBusy: number;
 }
@@ -62,14 +64,21 @@ export async function measureHttp(
   // autocannon's own histogram keeps whole milliseconds: record the exact times in µs instead.
   const latencies = createHistogram();
   let answered = 0;
-  const serverCpu = () => serverPids.reduce((sum, pid) => sum + cpuMicros(pid, true), 0);
+  const serverCpu = () => serverPids.map((pid) => cpuMicros(pid, true));
   const cpuBefore = cpuMicros(process.pid);
   const serverBefore = serverCpu();
   const coreBefore = coreBusyMicros();
   const started = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url: target.url + target.path, connections, duration: seconds, headers: target.headers },
+      {
+        url: target.url + target.path,
+        headers: target.headers,
+        connections,
+        duration: seconds,
+        // autocannon stops at its next sample after `duration`: sample often, stop on time.
+        sampleInt: 100,
+      },
       (error: unknown, done) =>
         error ? reject(new Error(`autocannon: ${target.label}`, { cause: error })) : resolve(done),
     );
@@ -80,7 +89,9 @@ export async function measureHttp(
     });
   });
   const elapsedMs = performance.now() - started;
-  const serverMicros = serverCpu() - serverBefore;
+  const serverShares = serverCpu().map(
+    (micros, index) => (micros - serverBefore[index]!) / (elapsedMs * 1000),
+  );
   const coreMicros = coreBusyMicros() - coreBefore;
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
     throw new Error(
@@ -96,7 +107,8 @@ export async function measureHttp(
     p99Ms: latencies.percentile(99) / 1000,
     maxMs: latencies.max / 1000,
     loadCpu: (cpuMicros(process.pid) - cpuBefore) / (elapsedMs * 1000),
-    serverCpu: serverMicros / (elapsedMs * 1000),
+    serverCpu: serverShares.reduce((sum, value) => sum + value, 0),
+    serverCpuEach: serverShares,
     serverCoreBusy: coreMicros / (elapsedMs * 1000),
   };
 }

@@ -34,8 +34,8 @@ interface IdleResult {
 }
 
 export async function runIdleBench(options: IdleOptions): Promise<Row[]> {
-  const connections = options.quick ? 1_000 : FULL_CONNECTIONS;
-  const windowMs = options.quick ? 1_000 : 10_000;
+  const connections = options.quick ? 500 : FULL_CONNECTIONS;
+  const windowMs = options.quick ? 500 : 10_000;
   const results: IdleResult[] = [];
   for (const kind of ['S', 'A'] as const) {
     results.push(await measure(kind, connections, windowMs, options));

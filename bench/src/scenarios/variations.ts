@@ -42,7 +42,7 @@ function variations(quick: boolean): Variation[] {
     kind: 'A2',
     setup: { fanout: 100, env: { CHAT_REDIS_ADAPTER: mode } },
   });
-  if (quick) return [flush(5), { ...adapter('classic') }];
+  if (quick) return [flush(5)];
   return [
     ...[0, 5, 10, 20].map(flush),
     {

@@ -34,6 +34,9 @@ const INSERT_MESSAGES = `
 export const messageContent = (seq: number) =>
   `message ${seq} ${createHash('md5').update(String(seq)).digest('hex')}`;
 
+// The bulk statements below take longer than the service's default query timeout (10 s): give
+// them a Db made with a longer one (createDb's queryTimeoutMs).
+
 /** `count` rooms owned by `ownerId`, then statistics as autovacuum would leave them. */
 export async function seedRooms(db: Db, ownerId: number, count: number): Promise<void> {
   await db.raw(INSERT_ROOMS, { ownerId, count });

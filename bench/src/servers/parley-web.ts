@@ -11,6 +11,8 @@ export interface WebNode {
 export interface WebNodeOptions {
   databaseUrl: string;
   bcryptCost: number;
+  /** Node flags (e.g. --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 // With LOG_LEVEL=warn the service prints nothing once up: this preload prints a line that tells
@@ -23,7 +25,10 @@ export async function startWebNode(options: WebNodeOptions): Promise<WebNode> {
   const port = await freePort();
   const node = await spawnServer(
     process.execPath,
-    ['--import', PRINT_STARTED, '--import', 'tsx', `${ROOT}/server-web/src/main.ts`],
+    [
+      ...(options.nodeFlags ?? []),
+      ...['--import', PRINT_STARTED, '--import', 'tsx', `${ROOT}/server-web/src/main.ts`],
+    ],
     {
       env: {
         PATH: process.env.PATH,
