@@ -30,6 +30,7 @@ const FULL: FanoutPlan = {
   maxSteps: 6,
   twoNodeFanouts: [10, 100, 1_000],
   largeReceivers: 5_000,
+  referenceLoad: 40_000,
 };
 
 // A smoke test of the harness: every code path, small and short; its figures mean little.
@@ -43,6 +44,7 @@ const QUICK: FanoutPlan = {
   fixedLoads: [10_000],
   maxSteps: 0,
   twoNodeFanouts: [100],
+  referenceLoad: 10_000,
 };
 
 async function main(): Promise<void> {
