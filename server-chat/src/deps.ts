@@ -1,4 +1,11 @@
-import { createDb, createSharedDataAccess, type Db, type SharedDataAccess } from '@parley/db';
+import {
+  createDb,
+  createMessageBatchWriter,
+  createSharedDataAccess,
+  type Db,
+  type MessageBatchWriter,
+  type SharedDataAccess,
+} from '@parley/db';
 import {
   connectRedis,
   databaseLog,
@@ -13,7 +20,7 @@ import { createChatMetrics, type ChatMetrics } from './http/metrics';
 
 export interface ChatOptions {
   limits?: { messagesPerSecond?: number; messageBurst?: number };
-  /** Group commit: how long a batch waits for more messages before it commits (0: next tick). */
+  /** Group commit: at most one batch per window (ms); an idle writer commits at once. */
   flushWindowMs?: number;
   /** Group commit: the most messages one transaction writes. */
   maxBatchSize?: number;
@@ -29,6 +36,8 @@ export interface ChatDeps extends SharedDataAccess {
   logger: Logger;
   db: Db;
   messageLimiter: MessageRateLimiter;
+  /** The group commit's own connection (one batch at a time, statement prepared). */
+  batchWriter: MessageBatchWriter;
   metrics: ChatMetrics;
   /** Publisher and subscriber for the Socket.IO Redis adapter, when REDIS_URL is set. */
   redis?: { pub: RedisClient; sub: RedisClient };
@@ -52,6 +61,7 @@ export async function createChatDeps(
     ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
     : undefined;
   const sub = pub ? await connectRedis(config.redisUrl!, logger) : undefined;
+  const batchWriter = createMessageBatchWriter(config.databaseUrl);
   return {
     config,
     logger,
@@ -63,11 +73,13 @@ export async function createChatDeps(
         perSecond: options.limits?.messagesPerSecond ?? config.messageRate.perSecond,
         burst: options.limits?.messageBurst ?? config.messageRate.burst,
       }),
+    batchWriter,
     metrics: createChatMetrics(options.metricsRegistry),
     redis: pub && sub ? { pub, sub } : undefined,
     flushWindowMs: options.flushWindowMs ?? config.groupCommit.flushWindowMs,
     maxBatchSize: options.maxBatchSize ?? config.groupCommit.maxBatchSize,
     async close() {
+      await batchWriter.close();
       await db.destroy();
       await Promise.all([pub?.quit(), sub?.quit()]);
     },

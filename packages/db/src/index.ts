@@ -1,6 +1,7 @@
 export * from './create-db';
 export * from './events';
 export * from './knex-config';
+export * from './message-batches';
 export * from './messages.repository';
 export * from './revoked-tokens.repository';
 export * from './rooms.repository';

@@ -1,5 +1,13 @@
 import type { Message } from '@parley/contracts';
 import type { Knex } from 'knex';
+import {
+  batchParameters,
+  toOutcomes,
+  WRITE_BATCH_SQL,
+  type DraftOutcome,
+  type RoomDraft,
+  type WrittenRow,
+} from './message-batches';
 import type { MessageRow } from './rows';
 
 export interface MessageDraft {
@@ -7,30 +15,6 @@ export interface MessageDraft {
   username: string;
   content: string;
   clientId: string | null;
-}
-
-/** A draft of the chat service's group commit, for a room. */
-export interface RoomDraft extends MessageDraft {
-  roomId: number;
-}
-
-/** What became of one draft of a batch (see writeBatch). */
-export type DraftOutcome =
-  | { outcome: 'new'; message: Message }
-  /** Its clientId was used before (or earlier in the batch): the original message. */
-  | { outcome: 'repeat'; message: Message }
-  | { outcome: 'room_gone' };
-
-interface WrittenRow {
-  ord: number;
-  outcome: 'new' | 'repeat' | 'room_gone';
-  id: number;
-  room_id: number;
-  seq: number;
-  username: string;
-  content: string;
-  client_id: string | null;
-  timestamp: string;
 }
 
 export type HistoryPage =
@@ -56,32 +40,10 @@ export function createMessagesRepository(db: Knex) {
     async writeBatch(drafts: RoomDraft[]): Promise<DraftOutcome[]> {
       if (drafts.length === 0) return [];
       const { rows } = await db.raw<{ rows: WrittenRow[] }>(
-        'SELECT * FROM parley_write_messages(?::int[], ?::int[], ?::text[], ?::text[], ?::text[])',
-        [
-          drafts.map((draft) => draft.roomId),
-          drafts.map((draft) => draft.userId),
-          drafts.map((draft) => draft.username),
-          drafts.map((draft) => draft.content),
-          // knex's types want string[]; pg sends null elements as SQL NULL.
-          drafts.map((draft) => draft.clientId) as string[],
-        ],
+        WRITE_BATCH_SQL,
+        batchParameters(drafts),
       );
-      return rows.map((row) =>
-        row.outcome === 'room_gone'
-          ? { outcome: 'room_gone' }
-          : {
-              outcome: row.outcome,
-              message: {
-                id: Number(row.id),
-                roomId: row.room_id,
-                seq: Number(row.seq),
-                username: row.username,
-                content: row.content,
-                timestamp: row.timestamp,
-                clientId: row.client_id,
-              },
-            },
-      );
+      return toOutcomes(rows);
     },
 
     /** Messages with afterSeq < seq <= uptoSeq, ascending (at most `limit`). */

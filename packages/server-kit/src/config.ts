@@ -60,7 +60,7 @@ const envSchema = z.object({
     .optional(),
   MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(LIMITS.messagesPerSecond),
   MESSAGE_BURST: z.coerce.number().int().min(1).default(LIMITS.messageBurst),
-  CHAT_FLUSH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  CHAT_FLUSH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(5),
   CHAT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   CHAT_REDIS_ADAPTER: z.enum(['sharded', 'sharded-dynamic', 'classic']).default('sharded'),
 });

@@ -26,7 +26,7 @@ describe('configuration', () => {
       isProduction: false,
       isJwtSecretEphemeral: true,
       messageRate: { perSecond: 10, burst: 30 },
-      groupCommit: { flushWindowMs: 0, maxBatchSize: 500 },
+      groupCommit: { flushWindowMs: 5, maxBatchSize: 500 },
     });
     expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
   });
