@@ -38,6 +38,10 @@ async function main(): Promise<void> {
   pinSelf();
   const startedAt = performance.now();
   const postgres = await startPostgres();
+  // Interrupted: the cluster goes too (the servers die with this process).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void postgres.stop().finally(() => process.exit(1)));
+  }
   try {
     const rows = await runWriteBench({
       quick: values.quick,

@@ -144,23 +144,30 @@ async function startNaiveInsert(databaseUrl: string) {
   return { url: `http://127.0.0.1:${port}`, process: process_ };
 }
 
+/** One call of runWriteBench: its options, its plan, and what its levels verified. */
+interface Context {
+  options: WritesOptions;
+  plan: Plan;
+  verified: { levels: number; acked: number; failedAcks: number };
+}
+
 /** A server with every member connected; levels run one after the other on it. */
 interface Session {
+  context: Context;
   server: WriteServer;
   shape: Shape;
   /** members[room][index] */
   members: RawMember[][];
-  options: WritesOptions;
 }
 
 async function withSession<T>(
+  context: Context,
   kind: Kind,
   shape: Shape,
-  options: WritesOptions,
   env: Record<string, string> | undefined,
   run: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const server = await startWriteServer(kind, shape, options, env);
+  const server = await startWriteServer(kind, shape, context.options, env);
   const members: RawMember[][] = Array.from({ length: shape.rooms }, () => []);
   try {
     // In batches: a thousand handshakes at once would only queue in the server.
@@ -173,7 +180,7 @@ async function withSession<T>(
       }
       await Promise.all(batch);
     }
-    return await run({ server, shape, members, options });
+    return await run({ context, server, shape, members });
   } finally {
     for (const member of members.flat()) member.close();
     await server.stop();
@@ -217,19 +224,18 @@ export interface LevelResult {
 }
 
 let levelCount = 0;
-/** Acked messages checked in the database and at every member, over the whole run. */
-const verified = { levels: 0, acked: 0, failedAcks: 0 };
 
 /** One level, measured again (a bounded number of times) while other jobs disturb it. */
-async function runLevel(session: Session, rate: number, plan: Plan): Promise<LevelResult> {
+async function runLevel(session: Session, rate: number): Promise<LevelResult> {
+  const { options, plan } = session.context;
   for (let attempt = 0; ; attempt++) {
-    if (plan.retriesWhenDisturbed > 0) await awaitQuietServerCore(session.options);
-    const level = await offerLevel(session, rate, plan);
+    if (plan.retriesWhenDisturbed > 0) await awaitQuietServerCore(options);
+    const level = await offerLevel(session, rate);
     logLevel(session, level);
     if (level.foreignCores[0] <= FOREIGN_LIMIT || attempt >= plan.retriesWhenDisturbed) {
       return level;
     }
-    session.options.log('  disturbed by other jobs on the server core: measuring again');
+    options.log('  disturbed by other jobs on the server core: measuring again');
   }
 }
 
@@ -248,8 +254,9 @@ async function awaitQuietServerCore(options: WritesOptions): Promise<void> {
 }
 
 /** Offers `rate` msgs/s open loop for the warm-up and the measured windows, then verifies. */
-async function offerLevel(session: Session, rate: number, plan: Plan): Promise<LevelResult> {
-  const { server, shape, members } = session;
+async function offerLevel(session: Session, rate: number): Promise<LevelResult> {
+  const { server, shape, members, context } = session;
+  const { plan, verified } = context;
   const tag = `${server.kind}${++levelCount}`;
   const [before] = await server.db('messages').max<{ max: number | null }[]>('id');
   const maxIdBefore = before?.max ?? 0;
@@ -295,7 +302,7 @@ async function offerLevel(session: Session, rate: number, plan: Plan): Promise<L
   try {
     for (let w = 0; w <= plan.repetitions; w++) {
       await delay(measuredAt + w * plan.windowMs - performance.now());
-      snapshots.push(snapshot(server.chatPid, session.options.postgres.pid));
+      snapshots.push(snapshot(server.chatPid, context.options.postgres.pid));
     }
   } finally {
     clearInterval(ticker);
@@ -486,30 +493,27 @@ interface Search {
 }
 
 /** Steps the offered rate up from ladder step `firstStep` until the server saturates. */
-async function findPeak(session: Session, plan: Plan, firstStep = 0): Promise<Search> {
+async function findPeak(session: Session, firstStep = 0): Promise<Search> {
+  const { plan } = session.context;
   const levels: LevelResult[] = [];
   let peak: LevelResult | undefined;
   let saturated: LevelResult | undefined;
   for (let step = firstStep; step < firstStep + plan.maxSteps && !saturated; step++) {
-    const level = await runLevel(session, rateOfStep(step), plan);
+    const level = await runLevel(session, rateOfStep(step));
     levels.push(level);
     if (level.isSaturated) saturated = level;
     else peak = level;
   }
   if (plan.isRefined && peak && saturated) {
-    const level = await runLevel(
-      session,
-      Math.round(Math.sqrt(peak.offered * saturated.offered)),
-      plan,
-    );
+    const level = await runLevel(session, Math.round(Math.sqrt(peak.offered * saturated.offered)));
     levels.push(level);
     if (!level.isSaturated) peak = level;
   }
   return { levels, peak };
 }
 
-function logLevel({ server, shape, options }: Session, level: LevelResult): void {
-  options.log(
+function logLevel({ server, shape, context }: Session, level: LevelResult): void {
+  context.options.log(
     `T8 ${server.kind} ${shape.name} offered ${level.offered}/s: persisted ` +
       `${formatSummary(level.persisted, 0)}/s, ack p50 ${formatSummary(level.p50Ms)} ms, ` +
       `p99 ${formatSummary(level.p99Ms)} ms, server ${formatSummary(level.serverCpuPerMessage)} ` +
@@ -534,14 +538,14 @@ interface ShapeResult {
   half?: LevelResult;
 }
 
-async function measureShape(shape: Shape, options: WritesOptions, plan: Plan) {
-  const { a, half } = await withSession('A', shape, options, undefined, async (session) => {
-    const search = await findPeak(session, plan);
+async function measureShape(context: Context, shape: Shape) {
+  const { a, half } = await withSession(context, 'A', shape, undefined, async (session) => {
+    const search = await findPeak(session);
     const rate = search.peak && Math.round(search.peak.persisted.median / 2);
-    const level = rate ? await runLevel(session, rate, plan) : undefined;
+    const level = rate ? await runLevel(session, rate) : undefined;
     return { a: search, half: level };
   });
-  const n = await withSession('N', shape, options, undefined, (session) => findPeak(session, plan));
+  const n = await withSession(context, 'N', shape, undefined, (session) => findPeak(session));
   return { shape, a, n, half } satisfies ShapeResult;
 }
 
@@ -552,17 +556,20 @@ function shapeRows({ shape, a, n, half }: ShapeResult): Row[] {
   const peakRatio = ratio(peakOf(a), peakOf(n));
   const levelsDetail = (search: Search) =>
     search.levels.map(({ windows: _windows, ...level }) => level);
-  // CPU per message where both servers kept up: the highest offered rate both passed.
-  const common = [...a.levels]
-    .reverse()
-    .find((level) =>
-      n.levels.some((other) => other.offered === level.offered && !other.isSaturated),
-    );
+  // CPU per message where both servers kept up: the highest offered rate both passed (else the
+  // first step, which both ran).
+  const common =
+    [...a.levels]
+      .reverse()
+      .find((level) =>
+        n.levels.some((other) => other.offered === level.offered && !other.isSaturated),
+      ) ?? a.levels[0];
   const nCommon = common && n.levels.find((level) => level.offered === common.offered);
   const cpu = (level: LevelResult | undefined) =>
     level
       ? `chat ${formatSummary(level.chatCpuPerMessage)}, server side ` +
-        `${formatSummary(level.serverCpuPerMessage)} CPU-µs/msg`
+        `${formatSummary(level.serverCpuPerMessage)} CPU-µs/msg` +
+        (level.isSaturated ? ' (saturated)' : '')
       : 'n/a';
   return [
     {
@@ -590,7 +597,11 @@ function shapeRows({ shape, a, n, half }: ShapeResult): Row[] {
     {
       id: `T8-${shape.name}-cpu`,
       scenario: `${scenario}, both at ${common?.offered ?? 'n/a'} msg/s`,
-      measured: `A ${cpu(common)}; N ${cpu(nCommon)}`,
+      measured:
+        `A ${cpu(common)}; N ${cpu(nCommon)}` +
+        (a.peak
+          ? ` (A at its peak: server side ${formatSummary(a.peak.serverCpuPerMessage)})`
+          : ''),
       target: 'reported (server CPU per persisted message)',
       ratio: common && nCommon && ratio(nCommon.serverCpuPerMessage, common.serverCpuPerMessage),
       detail: { a: common, n: nCommon, aAtPeak: a.peak, nAtPeak: n.peak },
@@ -602,11 +613,7 @@ function shapeRows({ shape, a, n, half }: ShapeResult): Row[] {
  * Group commit settings for A across rooms: the flush window at cap 500, then the cap at the
  * best window. Each reports its peak and its latency at one fixed rate (half the default peak).
  */
-async function variationRows(
-  base: ShapeResult,
-  options: WritesOptions,
-  plan: Plan,
-): Promise<Row[]> {
+async function variationRows(context: Context, base: ShapeResult): Promise<Row[]> {
   const fixedRate = base.half?.offered;
   const basePeak = peakOf(base.a).median;
   if (!fixedRate || !basePeak) return [];
@@ -615,10 +622,10 @@ async function variationRows(
   const measure = async (windowMs: number, cap: number) => {
     if (windowMs === 0 && cap === 500) return { search: base.a, fixed: base.half! };
     const env = { CHAT_FLUSH_WINDOW_MS: String(windowMs), CHAT_MAX_BATCH: String(cap) };
-    return withSession('A', base.shape, options, env, async (session) => {
-      options.log(`T8 variation: flush window ${windowMs} ms, batch cap ${cap}`);
-      const search = await findPeak(session, plan, firstStep);
-      const fixed = await runLevel(session, fixedRate, plan);
+    return withSession(context, 'A', base.shape, env, async (session) => {
+      context.options.log(`T8 variation: flush window ${windowMs} ms, batch cap ${cap}`);
+      const search = await findPeak(session, firstStep);
+      const fixed = await runLevel(session, fixedRate);
       return { search, fixed };
     });
   };
@@ -650,15 +657,18 @@ async function variationRows(
 
 /** T8: peaks of A and N in both shapes, A's latency at half its peak, CPU, group commit sweep. */
 export async function runWriteBench(options: WritesOptions): Promise<Row[]> {
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
-  const rows: Row[] = [];
+  const context: Context = {
+    options,
+    plan: options.quick ? QUICK_PLAN : FULL_PLAN,
+    verified: { levels: 0, acked: 0, failedAcks: 0 },
+  };
   const results: ShapeResult[] = [];
   for (const shape of options.quick ? QUICK_SHAPES : FULL_SHAPES) {
-    const result = await measureShape(shape, options, plan);
-    results.push(result);
-    rows.push(...shapeRows(result));
+    results.push(await measureShape(context, shape));
   }
-  rows.push({
+  const variations = options.quick ? [] : await variationRows(context, results[0]!);
+  const { verified } = context;
+  const lost: Row = {
     id: 'T8-lost',
     scenario: 'write-heavy, every level of every server',
     measured:
@@ -667,7 +677,6 @@ export async function runWriteBench(options: WritesOptions): Promise<Row[]> {
     target: '0 lost',
     pass: true, // a loss or a duplicate throws before this row is made
     detail: { ...verified },
-  });
-  if (!options.quick) rows.push(...(await variationRows(results[0]!, options, plan)));
-  return rows;
+  };
+  return [...results.flatMap(shapeRows), lost, ...variations];
 }
