@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
   });
   const quick = values.quick;
-  const only = values.only?.split(',') ?? [...SCENARIOS];
+  const only: string[] = values.only?.split(',') ?? [...SCENARIOS];
   const log = (line: string) => process.stderr.write(`${line}\n`);
   pinSelf();
   const startedAt = new Date();
@@ -60,25 +60,38 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   const rows: Row[] = [];
   const results: Record<string, unknown> = {};
+  // One scenario failing (a server that would not start) is reported; the others still run.
+  const run = async (name: (typeof SCENARIOS)[number], scenario: () => Promise<Row[]>) => {
+    if (!only.includes(name)) return;
+    try {
+      rows.push(...(await scenario()));
+    } catch (error) {
+      log(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      rows.push({
+        id: `check-${name}`,
+        scenario: `the ${name} scenario ran to the end`,
+        measured: error instanceof Error ? error.message.split('\n')[0]! : String(error),
+        target: 'ran',
+        pass: false,
+        detail: {},
+      });
+    }
+  };
   try {
-    if (only.includes('fanout')) {
+    await run('fanout', async () => {
       const fanout = await runFanoutBench({ postgres, redis, log }, quick ? QUICK : FULL);
-      rows.push(...fanout.rows);
       results.fanout = fanout.runs;
       results.chart = fanout.points;
-    }
-    if (only.includes('idle')) rows.push(...(await runIdleBench({ quick, postgres, log })));
-    if (only.includes('writes')) rows.push(...(await runWriteBench({ quick, postgres, log })));
-    if (only.includes('web')) {
-      rows.push(...(await runLoginBench({ quick, postgres, log })));
-      rows.push(...(await runQueryBench({ quick, postgres, log })));
-    }
-    if (only.includes('storm')) {
-      rows.push(...(await runLoginStormBench({ quick, postgres, redis, log })));
-    }
-    if (only.includes('variations')) {
-      rows.push(...(await runVariations({ quick, postgres, redis, log })));
-    }
+      return fanout.rows;
+    });
+    await run('idle', () => runIdleBench({ quick, postgres, log }));
+    await run('writes', () => runWriteBench({ quick, postgres, log }));
+    await run('web', async () => [
+      ...(await runLoginBench({ quick, postgres, log })),
+      ...(await runQueryBench({ quick, postgres, log })),
+    ]);
+    await run('storm', () => runLoginStormBench({ quick, postgres, redis, log }));
+    await run('variations', () => runVariations({ quick, postgres, redis, log }));
   } finally {
     await redis.stop();
     await postgres.stop();

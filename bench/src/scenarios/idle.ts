@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { roomNamespace } from '@parley/contracts';
 import WebSocket from 'ws';
-import { freePort } from '../../../test/support/redis-server';
+import { createServer, type AddressInfo } from 'node:net';
 import { createRooms, createUsers, ROOT, type Postgres } from '../lib/infra';
 import { cpuMicros, LOAD_CORE, pinTree, rssBytes, spawnServer } from '../lib/proc';
 import { ratio, summarize } from '../lib/stats';
@@ -94,11 +94,12 @@ async function measure(
   windowMs: number,
   options: IdleOptions,
 ): Promise<IdleResult> {
-  const inspectPort = await freePort();
+  // Both ports at once: one found free and released could be handed out again for the other.
+  const [port, inspectPort] = await freePorts(2);
   const inspect = [`--inspect=127.0.0.1:${inspectPort}`];
   const rooms = Math.ceil(connections / ROOM_SIZE);
   let members: IdleJob['members'];
-  let server: { url: string; pid: number; stop(): Promise<void> };
+  let server: { url: string; pid: number; output(): string; stop(): Promise<void> };
   let closeDb = async () => {};
   if (kind === 'A') {
     const { url: databaseUrl, db } = await options.postgres.createDatabase('bench_idle');
@@ -108,14 +109,18 @@ async function measure(
       namespace: roomNamespace(created[Math.floor(i / ROOM_SIZE)]!.name),
       token: user.token,
     }));
-    const node = await startChatNode({ databaseUrl, nodeFlags: inspect });
-    server = { url: node.url, pid: node.process.pid, stop: () => node.process.stop() };
+    const node = await startChatNode({ databaseUrl, nodeFlags: inspect, port });
+    server = {
+      url: node.url,
+      pid: node.process.pid,
+      output: () => node.process.output(),
+      stop: () => node.process.stop(),
+    };
     closeDb = () => db.destroy();
   } else {
     members = Array.from({ length: connections }, (_, i) => ({
       namespace: roomNamespace(`idle-${Math.floor(i / ROOM_SIZE)}`),
     }));
-    const port = await freePort();
     const relay = await spawnServer(
       process.execPath,
       [...inspect, '--import', 'tsx', `${ROOT}/bench/src/servers/socketio-relay.ts`],
@@ -124,11 +129,18 @@ async function measure(
         isReady: (o) => o.includes('{"port"'),
       },
     );
-    server = { url: `http://127.0.0.1:${port}`, pid: relay.pid, stop: () => relay.stop() };
+    server = {
+      url: `http://127.0.0.1:${port}`,
+      pid: relay.pid,
+      output: () => relay.output(),
+      stop: () => relay.stop(),
+    };
   }
   const workers: ChildProcess[] = [];
   try {
-    const before = await memory(server.pid, inspectPort);
+    const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(server.output())?.[1];
+    if (!inspector) throw new Error(`no inspector address in:\n${server.output()}`);
+    const before = await memory(server.pid, inspector);
     const half = Math.ceil(connections / 2);
     const reports = await Promise.all(
       [members.slice(0, half), members.slice(half)].map(async (part, index) => {
@@ -161,7 +173,7 @@ async function measure(
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     const idleCorePercent =
       ((cpuMicros(server.pid) - cpuBefore) / ((performance.now() - startedAt) * 1000)) * 100;
-    const after = await memory(server.pid, inspectPort);
+    const after = await memory(server.pid, inspector);
     return {
       kind,
       connections,
@@ -183,11 +195,8 @@ async function measure(
 }
 
 /** RSS from /proc, and the V8 heap used after a full GC, asked of the process's inspector. */
-async function memory(pid: number, inspectPort: number): Promise<{ rss: number; heap: number }> {
-  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
-    webSocketDebuggerUrl: string;
-  }[];
-  const socket = new WebSocket(target!.webSocketDebuggerUrl);
+async function memory(pid: number, inspector: string): Promise<{ rss: number; heap: number }> {
+  const socket = new WebSocket(inspector);
   await once(socket, 'open');
   let nextId = 1;
   const call = (method: string) =>
@@ -212,4 +221,20 @@ async function memory(pid: number, inspectPort: number): Promise<{ rss: number; 
   } finally {
     socket.close();
   }
+}
+
+/** `count` distinct free ports, all held open while the others are found. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer().listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

@@ -16,11 +16,13 @@ export interface ParleyOptions {
   env?: Record<string, string>;
   /** Node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** The port to listen on (default: a free one). */
+  port?: number;
 }
 
 /** Starts one chat node and waits until it listens. */
 export async function startChatNode(options: ParleyOptions): Promise<ChatNode> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const process_ = await spawnServer(
     process.execPath,
     [...(options.nodeFlags ?? []), '--import', 'tsx', `${ROOT}/server-chat/src/main.ts`],
