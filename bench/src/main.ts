@@ -27,7 +27,7 @@ const FULL: FanoutPlan = {
   fanouts: [10, 100, 1_000],
   kinds: ['W', 'S', 'A', 'A2'],
   fixedLoads: [10_000, 20_000, 40_000],
-  maxSteps: 5,
+  maxSteps: 4,
   twoNodeFanouts: [10, 100, 1_000],
   largeReceivers: 5_000,
   referenceLoad: 40_000,

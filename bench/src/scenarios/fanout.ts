@@ -141,7 +141,7 @@ async function persistedPerRoom(db: Db, roomIndexById: Map<number, number>) {
   const { rows } = await db.raw<{
     rows: { room_id: number; count: string; distinct: string }[];
   }>(
-    'SELECT room_id, count(*) AS count, count(DISTINCT client_id) AS distinct FROM messages GROUP BY room_id',
+    'SELECT room_id, count(*) AS count, count(DISTINCT client_id) AS distinct FROM messages GROUP BY room_id ORDER BY room_id',
   );
   return new Map(
     rows.map((row) => [
@@ -388,20 +388,29 @@ export async function connectLoad(server: FanoutServer, receivers: number, fanou
 
   /** Throws unless every member received every message of its room exactly once. */
   async function verify(): Promise<{ messages: number; deliveries: number; failedAcks: number }> {
-    const persisted = await server.persisted?.();
+    // A send acked `unavailable` past its deadline (saturation) may still commit afterwards, and
+    // its delivery can trail: read the database again until it and the members agree, or stop
+    // changing.
+    let persisted = await server.persisted?.();
     const expectedIn = (room: number) =>
       persisted?.get(room)?.count ?? (server.hasAck ? ackedPerRoom : sentPerRoom)[room]!;
-    // A send acked `unavailable` past its deadline (saturation) may still commit, and its
-    // delivery can trail the acks: wait for what the database holds, while it keeps arriving.
     let lastTotal = -1;
     let stillSince = performance.now();
-    while (members.some((member) => member.socket.frames < expectedIn(member.room))) {
+    for (;;) {
+      const isComplete = members.every(
+        (member) => member.socket.frames === expectedIn(member.room),
+      );
+      const again = await server.persisted?.();
+      const isStored =
+        JSON.stringify([...(again ?? [])]) === JSON.stringify([...(persisted ?? [])]);
+      persisted = again;
+      if (isComplete && isStored) break;
       const total = totalFrames();
-      if (total !== lastTotal) {
+      if (total !== lastTotal || !isStored) {
         lastTotal = total;
         stillSince = performance.now();
       } else if (performance.now() - stillSince > 5_000) break;
-      await delay(50);
+      await delay(100);
     }
     const problems: string[] = [];
     for (let room = 0; room < roomCount; room++) {
