@@ -620,7 +620,8 @@ async function variationRows(context: Context, base: ShapeResult): Promise<Row[]
   // Start two steps below the default's peak: the lower steps would pass anyway.
   const firstStep = Math.max(0, Math.floor(Math.log(basePeak / START_RATE) / Math.log(GROWTH)) - 2);
   const measure = async (windowMs: number, cap: number) => {
-    if (windowMs === 0 && cap === 500) return { search: base.a, fixed: base.half! };
+    // The product default (5 ms, cap 500) is the base run itself.
+    if (windowMs === 5 && cap === 500) return { search: base.a, fixed: base.half! };
     const env = { CHAT_FLUSH_WINDOW_MS: String(windowMs), CHAT_MAX_BATCH: String(cap) };
     return withSession(context, 'A', base.shape, env, async (session) => {
       context.options.log(`T8 variation: flush window ${windowMs} ms, batch cap ${cap}`);
