@@ -3,11 +3,10 @@
 // autocannon: kept by the authors of Fastify and undici, who benchmark those with it. It writes
 // pre-built requests and parses answers with little work each, so the load core offers several
 // times what one server core answers; a loop over undici's Pool costs more per request.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { cpuMicros, SERVER_CORE } from '../lib/proc';
+import { cpuMicros, SERVER_CORE, TICKS_PER_SECOND } from '../lib/proc';
 
 export interface HttpTarget {
   label: string;
@@ -33,8 +32,6 @@ export interface HttpWindow {
   /** Share of the server core that was busy over the window, whoever used it. */
   serverCoreBusy: number;
 }
-
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 
 /**
  * CPU time (µs) the core has been busy since boot, from /proc/stat. Less the watched processes'

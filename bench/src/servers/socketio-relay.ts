@@ -3,18 +3,11 @@
 // Run: node --import tsx bench/src/servers/socketio-relay.ts (env PORT, 0 = any free port).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type {
-  ClientToServerEvents,
-  Message,
-  MessageAck,
-  ServerToClientEvents,
-} from '@parley/contracts';
+import type { ClientToServerEvents, MessageAck, ServerToClientEvents } from '@parley/contracts';
 import { Server, type Namespace } from 'socket.io';
+import { nextMessage, type RelayRoom } from './relay-message';
 
-interface Room {
-  id: number;
-  lastSeq: number;
-}
+type Room = RelayRoom;
 
 const port = Number(process.env.PORT ?? 0);
 if (!Number.isInteger(port) || port < 0) throw new Error(`PORT is not a port: ${process.env.PORT}`);
@@ -56,16 +49,7 @@ io.of(/^\/ws\/[^/]+$/).on('connection', (socket) => {
       });
       return;
     }
-    const seq = ++room.lastSeq;
-    const message: Message = {
-      id: seq,
-      roomId: room.id,
-      seq,
-      username: 'relay',
-      content,
-      timestamp: new Date().toISOString(),
-      clientId: typeof clientId === 'string' ? clientId : null,
-    };
+    const message = nextMessage(room, content, typeof clientId === 'string' ? clientId : null);
     // One encode for the whole namespace, the sender included, as the product broadcasts.
     socket.nsp.emit('message', { message });
     reply({ ok: true, message });

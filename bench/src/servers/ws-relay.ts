@@ -4,12 +4,11 @@
 // Run: node --import tsx bench/src/servers/ws-relay.ts (env PORT, 0 = any free port).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Message, PlainServerFrame } from '@parley/contracts';
+import type { PlainServerFrame } from '@parley/contracts';
 import { WebSocket, WebSocketServer } from 'ws';
+import { nextMessage, type RelayRoom } from './relay-message';
 
-interface Room {
-  id: number;
-  lastSeq: number;
+interface Room extends RelayRoom {
   members: Set<WebSocket>;
 }
 
@@ -57,16 +56,7 @@ function join(ws: WebSocket, path: string): void {
 }
 
 function relay(room: Room, content: string): void {
-  const seq = ++room.lastSeq;
-  const message: Message = {
-    id: seq,
-    roomId: room.id,
-    seq,
-    username: 'relay',
-    content,
-    timestamp: new Date().toISOString(),
-    clientId: null,
-  };
+  const message = nextMessage(room, content, null);
   const frame: PlainServerFrame = { type: 'message', message };
   // Stringified and UTF-8 encoded once: given a string, ws would encode it again per member.
   const bytes = Buffer.from(JSON.stringify(frame));
