@@ -44,7 +44,7 @@ class RoomStream {
 
   /** Delivers every message up to `targetSeq`, using `known` ones and reading the rest. */
   async advanceTo(targetSeq: number, known: Message[] = []): Promise<void> {
-    // A new stream starts at the room's current seq: what came before is any joiner's history.
+    // Only a stream whose first join failed has no start yet: it starts at the room's seq.
     this.lastSeq ??= (await this.deps.rooms.lastSeq(this.room.id)) ?? 0;
     let from = this.lastSeq;
     while (from < targetSeq) {
@@ -96,6 +96,9 @@ class RoomStream {
       }
     }
     const upTo = Math.max(sent.at(-1)?.seq ?? 0, from ?? 0, current);
+    // A new stream starts where its first member's history ends: reading the room's seq again
+    // could skip a message committed since `current` was read.
+    this.lastSeq ??= upTo;
     await this.advanceTo(upTo, sent);
     goLive();
   }

@@ -85,6 +85,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
       options.streams.release(room.id);
       deps.metrics.connectedSockets.dec();
     });
+    // Frames wait for the join, so a client's own first message reaches it live.
+    const joined = options.streams.joinPlain(room, member);
+    joined.catch(() => ws.close(1011, 'try again later'));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         send({ type: 'error', error: { code: 'validation_failed', message: 'Send text frames' } });
@@ -93,7 +96,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
       const text = Buffer.isBuffer(data)
         ? data.toString('utf8')
         : Buffer.concat(data as Buffer[]).toString('utf8');
-      Promise.resolve()
+      joined
         .then(() => parseInput(messageContentSchema, text))
         .then((content) =>
           sendMessage({ ...deps, writer: options.writer }, room, session, { content }),
@@ -105,7 +108,6 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
           }
         });
     });
-    void options.streams.joinPlain(room, member);
   };
 
   httpServer.on('upgrade', onUpgrade);
