@@ -1,6 +1,8 @@
 // T11: chat latency while the website service verifies passwords as fast as it can. Both services
 // and PostgreSQL share the server core, as they would on one small machine.
+import { spawn } from 'node:child_process';
 import type { Postgres, Redis } from '../lib/infra';
+import { SERVER_CORE } from '../lib/proc';
 import { formatSummary, ratio } from '../lib/stats';
 import { startLoginStorm } from '../load/login-storm';
 import { startWebNode } from '../servers/parley-web';
@@ -43,6 +45,10 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
       const { ok, firstFailure } = await storm.stop();
       if (firstFailure) throw new Error(`login storm: ${firstFailure}`);
       const loginsPerSecond = ok / ((performance.now() - stormStartedAt) / 1000);
+      // Control: the same chat load beside a busy loop at the lowest priority and no Parley code.
+      const burner = startIdleBurner();
+      const busy = summarizeLevel(OFFERED, await load.offer(OFFERED, plan, pids));
+      burner.kill('SIGKILL');
       await load.verify();
       options.log(
         `storm: chat p99 quiet ${formatSummary(quiet.firstP99Ms, 1)} ms, during ${loginsPerSecond.toFixed(1)} logins/s ${formatSummary(stormy.firstP99Ms, 1)} ms`,
@@ -58,6 +64,14 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
           pass: r.median <= 1.2,
           detail: { quiet, stormy, loginsPerSecond },
         },
+        {
+          id: 'T11-control',
+          scenario: `chat p99 (same load) beside a SCHED_IDLE busy loop on the server core`,
+          measured: `quiet ${formatSummary(quiet.firstP99Ms, 1)} ms, busy core ${formatSummary(busy.firstP99Ms, 1)} ms; p50 ${formatSummary(quiet.firstP50Ms, 2)} → ${formatSummary(busy.firstP50Ms, 2)} ms (storm ${formatSummary(stormy.firstP50Ms, 2)} ms)`,
+          target: 'reported (what any background CPU use costs chat here)',
+          ratio: ratio(busy.firstP99Ms, quiet.firstP99Ms),
+          detail: { busy },
+        },
       ];
     } finally {
       load.close();
@@ -67,4 +81,15 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
     await web.process.stop();
     await db.destroy();
   }
+}
+
+/** A busy loop on the server core that yields to everything else (SCHED_IDLE), for T11-control. */
+function startIdleBurner() {
+  const burner = spawn(
+    'taskset',
+    ['-c', String(SERVER_CORE), 'chrt', '--idle', '0', process.execPath, '-e', 'for (;;);'],
+    { stdio: 'ignore' },
+  );
+  process.once('exit', () => burner.kill('SIGKILL'));
+  return burner;
 }
