@@ -14,39 +14,44 @@ const REFRESH_MS = 10_000;
 
 /**
  * Who is online in a room, across every chat node: usernames of the namespace's sockets (a user
- * with several tabs once). Published shortly after each join or leave on this node, checked again
- * when things have settled, and refreshed every REFRESH_MS while the room has clients here.
+ * with several tabs once). Each node tells its own clients: shortly after each join or leave here
+ * (and the other nodes, told of it, do the same), again when things have settled, and every
+ * REFRESH_MS while the room has clients here, if the users changed since this node last told them.
  */
 export function createPresence(
   logger: Logger,
-  /** Tells the other nodes that a room's users changed here (their own namespace stays open). */
+  /** Tells the other nodes that a room's users changed here. */
   announce: (namespaceName: string) => void,
 ) {
   const namespacesWithClients = new Set<RoomNamespace>();
+  /** What this node's clients of each room were last told (each node tells only its own). */
+  const lastTold = new Map<RoomNamespace, string>();
 
   const publish = async (
     namespace: RoomNamespace,
-    { isLocalOnly = false, attempt = 1 } = {},
+    { isRefresh = false, attempt = 1 } = {},
   ): Promise<void> => {
     try {
       // Another node that does not answer (dead, or its Redis link coming back) costs at most
       // this long; the computation is then tried again.
       const sockets = await namespace.timeout(ASK_TIMEOUT_MS).fetchSockets();
       const users = [...new Set(sockets.map((socket) => socket.data.session.username))].sort();
-      (isLocalOnly ? namespace.local : namespace).to(LIVE).emit('presence', { users });
+      const told = users.join('\n');
+      // A refresh only heals (e.g. a node that died took its users along): unchanged, it is quiet.
+      if (isRefresh && lastTold.get(namespace) === told) return;
+      if (!namespacesWithClients.has(namespace)) return;
+      lastTold.set(namespace, told);
+      namespace.local.to(LIVE).emit('presence', { users });
     } catch (error) {
       logger.warn({ err: error, namespace: namespace.name, attempt }, 'presence not computed');
       if (attempt < MAX_ATTEMPTS && namespacesWithClients.has(namespace)) {
-        setTimeout(
-          () => void publish(namespace, { isLocalOnly, attempt: attempt + 1 }),
-          250,
-        ).unref();
+        setTimeout(() => void publish(namespace, { isRefresh, attempt: attempt + 1 }), 250).unref();
       }
     }
   };
 
   const refresher = setInterval(() => {
-    for (const namespace of namespacesWithClients) void publish(namespace, { isLocalOnly: true });
+    for (const namespace of namespacesWithClients) void publish(namespace, { isRefresh: true });
   }, REFRESH_MS);
   refresher.unref();
 
@@ -56,11 +61,11 @@ export function createPresence(
   return {
     /** The set of users in `namespace` changed on this node (or, `isRemote`, on another). */
     changed(namespace: RoomNamespace, { isRemote = false } = {}): void {
+      if (!isRemote) announce(namespace.name);
       if (namespace.sockets.size === 0) {
-        // Its last client here left and the namespace is gone with its adapter: it can no longer
-        // ask the others, so they publish from theirs.
+        // Its last client here left: no one here to tell.
         namespacesWithClients.delete(namespace);
-        if (!isRemote) announce(namespace.name);
+        lastTold.delete(namespace);
         return;
       }
       namespacesWithClients.add(namespace);
