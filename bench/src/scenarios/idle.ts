@@ -35,7 +35,8 @@ interface IdleResult {
 
 export async function runIdleBench(options: IdleOptions): Promise<Row[]> {
   const connections = options.quick ? 500 : FULL_CONNECTIONS;
-  const windowMs = options.quick ? 500 : 10_000;
+  // A full run covers one Engine.IO ping cycle (25 s) for both servers, whenever their ramps end.
+  const windowMs = options.quick ? 500 : 30_000;
   const results: IdleResult[] = [];
   for (const kind of ['S', 'A'] as const) {
     results.push(await measure(kind, connections, windowMs, options));
