@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { roomNamespace } from '@parley/contracts';
 import jwt from 'jsonwebtoken';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
 import { startWebApp, TEST_SECRET, uniqueName, type WebApp } from '../../test/support/web-app';
@@ -242,6 +243,20 @@ describe.each(TRANSPORTS)('a Socket.IO handshake over %s', (transport) => {
       expect(result.outcome).toBe('connect');
     });
   });
+});
+
+test('when a socket has connected, then the node no longer holds its token (nor hands it to other nodes)', async () => {
+  // Arrange
+  const room = await roomOf(member);
+
+  // Act
+  await connect(node.url, room.name, { token: member.token, lastSeq: 0 });
+
+  // Assert: what fetchSockets (and so presence across nodes) sees of the socket.
+  const [socket] = await node.io.of(roomNamespace(room.name)).fetchSockets();
+  expect(socket?.data.session.username).toBe(member.username);
+  expect(socket?.handshake.auth).toEqual({ lastSeq: 0 });
+  expect(JSON.stringify(socket?.handshake)).not.toContain(member.token);
 });
 
 describe('a chat node with ALLOWED_ORIGINS set', () => {

@@ -80,6 +80,9 @@ export function handshake(deps: HandshakeDeps, isAccepting: () => boolean) {
           ? auth.lastSeq
           : undefined;
       socket.data = { session, room: { id: room.id, name: room.name }, lastSeq };
+      // The connection keeps its handshake (and fetchSockets sends it to other nodes through
+      // Redis): the token is not needed any more, so it goes.
+      delete auth.token;
       next();
     } catch (error) {
       const appError = toAppError(error);
