@@ -128,6 +128,7 @@ export async function createChatServer(
       isAccepting = false;
       await writer.drain();
       presence.close();
+      sessions.close();
       plain.close();
       await listener.close();
       await io.close();

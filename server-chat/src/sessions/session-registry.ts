@@ -5,44 +5,64 @@ export interface SessionHolder {
   end(reason: 'revoked' | 'expired'): void;
 }
 
-// setTimeout cannot wait longer than 2^31 - 1 ms; a longer session is re-armed on the way.
-const MAX_TIMER_MS = 2_147_483_647;
+/** How often expired sessions are ended: a token's `exp` is in whole seconds anyway. */
+const SWEEP_MS = 1_000;
 
 /**
  * The open connections of each token on this node: a revoked token ends them at once, and each
- * one ends when its token expires.
+ * one ends within a second of its token's expiry. One timer serves every session (a timer per
+ * connection costs memory and, with distinct durations, a timer list each).
  */
 export function createSessionRegistry() {
   const byJti = new Map<string, Set<SessionHolder>>();
-  const timers = new Map<SessionHolder, NodeJS.Timeout>();
+  /** A token's `exp` (seconds) → the tokens that expire then. */
+  const byExpiry = new Map<number, Set<string>>();
 
-  const armExpiry = (holder: SessionHolder, session: Session) => {
-    const remainingMs = session.exp * 1000 - Date.now();
-    const timer = setTimeout(
-      () => (remainingMs > MAX_TIMER_MS ? armExpiry(holder, session) : holder.end('expired')),
-      Math.max(0, Math.min(remainingMs, MAX_TIMER_MS)),
-    );
-    timer.unref();
-    timers.set(holder, timer);
+  const endAll = (jti: string, reason: 'revoked' | 'expired') => {
+    for (const holder of [...(byJti.get(jti) ?? [])]) holder.end(reason);
   };
+
+  const sweeper = setInterval(() => {
+    const nowSeconds = Date.now() / 1000;
+    for (const [exp, jtis] of byExpiry) {
+      if (exp > nowSeconds) continue;
+      byExpiry.delete(exp);
+      for (const jti of jtis) {
+        endAll(jti, 'expired');
+        byJti.delete(jti);
+      }
+    }
+  }, SWEEP_MS);
+  sweeper.unref();
 
   return {
     /** Starts tracking; the returned function stops it (call it when the connection closes). */
     track(session: Session, holder: SessionHolder): () => void {
-      let holders = byJti.get(session.jti);
-      if (!holders) byJti.set(session.jti, (holders = new Set()));
+      const { jti, exp } = session;
+      let holders = byJti.get(jti);
+      if (!holders) {
+        byJti.set(jti, (holders = new Set()));
+        let expiring = byExpiry.get(exp);
+        if (!expiring) byExpiry.set(exp, (expiring = new Set()));
+        expiring.add(jti);
+      }
       holders.add(holder);
-      armExpiry(holder, session);
       return () => {
-        clearTimeout(timers.get(holder));
-        timers.delete(holder);
         holders.delete(holder);
-        if (holders.size === 0) byJti.delete(session.jti);
+        if (holders.size > 0 || byJti.get(jti) !== holders) return;
+        byJti.delete(jti);
+        const expiring = byExpiry.get(exp);
+        expiring?.delete(jti);
+        if (expiring?.size === 0) byExpiry.delete(exp);
       };
     },
 
     revoke(jti: string): void {
-      for (const holder of [...(byJti.get(jti) ?? [])]) holder.end('revoked');
+      endAll(jti, 'revoked');
+    },
+
+    close(): void {
+      clearInterval(sweeper);
     },
   };
 }
