@@ -14,6 +14,8 @@ export default tseslint.config(
       '.data/**',
       'coverage/**',
       'test-results/**',
+      // git-ignored personal experiments
+      '.scratch/**',
     ],
   },
   js.configs.recommended,
