@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderLocalNginxConf, renderSite } from '../render-nginx';
 import type { Launch } from './service-process';
@@ -22,7 +22,7 @@ export interface NginxSite {
 
 /**
  * nginx in the foreground with the project's site for these upstreams; its pid, logs and temp
- * files live under `runDir`. The configuration is checked (`nginx -t`) before anything starts.
+ * files live under `runDir` (made ready here). The configuration is checked (`nginx -t`) before anything starts.
  */
 export async function nginxLaunch(runDir: string, site: NginxSite): Promise<Launch> {
   const siteFile = path.join(runDir, 'parley.conf');
@@ -41,6 +41,10 @@ export async function nginxLaunch(runDir: string, site: NginxSite): Promise<Laun
         site.template,
       ),
     );
+  // nginx's workers (nobody, when started as root) must reach the temp folders.
+  await chmod(runDir, 0o755);
+  await mkdir(path.join(runDir, 'logs'), { recursive: true });
+  await mkdir(path.join(runDir, 'temp'), { recursive: true });
   await writeFile(confFile, renderLocalNginxConf(runDir, siteFile));
   // A broken configuration is reported in nginx's words, before anything listens.
   await writeSite(8080);

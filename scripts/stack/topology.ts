@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CLIENT_DIR } from '../client-build';
@@ -105,10 +105,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // the folder goes too.
   const removeRunDir = () => rmSync(runDir, { recursive: true, force: true });
   process.on('exit', removeRunDir);
-  // nginx's workers (nobody, when started as root) must reach the temp folders.
-  await chmod(runDir, 0o755);
   await mkdir(path.join(runDir, 'logs'));
-  await mkdir(path.join(runDir, 'temp'));
   const started: ServiceProcess[] = [];
   const nodeLaunch = (name: string, main: string, extra: Record<string, string> = {}) =>
     serviceLaunch(options, name, main, extra);

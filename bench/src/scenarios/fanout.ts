@@ -6,7 +6,7 @@ import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from
 import { roomNamespace } from '@parley/contracts';
 import type { Db } from '@parley/db';
 import { createRooms, createUsers, type Postgres, type Redis } from '../lib/infra';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { nginxLaunch } from '../../../scripts/stack/nginx-launch';
@@ -154,7 +154,6 @@ async function persistedPerRoom(db: Db, roomIndexById: Map<number, number>) {
 /** nginx with the product's site in front of the nodes (its /healthz is a node's). */
 async function startNginx(nodes: ChatNode[]) {
   const runDir = await mkdtemp(path.join(tmpdir(), 'parley-bench-nginx-'));
-  await mkdir(path.join(runDir, 'logs'));
   const ports = nodes.map((node) => Number(new URL(node.url).port));
   const spec = await nginxLaunch(runDir, {
     host: '127.0.0.1',
