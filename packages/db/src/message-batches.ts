@@ -32,7 +32,8 @@ export interface WrittenRow {
 /**
  * Locks the rooms, returns the original for a clientId already used, numbers and inserts the
  * rest and announces them on parley_events, all in one statement and one transaction (migration
- * write_messages_function). One row per draft, in order.
+ * write_messages_function, replaced by streamline_write_messages_function). One row per draft,
+ * in order.
  */
 export const WRITE_BATCH_SQL =
   'SELECT * FROM parley_write_messages(?::int[], ?::int[], ?::text[], ?::text[], ?::text[])';
