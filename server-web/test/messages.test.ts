@@ -394,6 +394,15 @@ describe('reading history', () => {
     expect(response.status).toBe(404);
     expect(response.body.error!.code).toBe('room_not_found');
   });
+
+  it('when the room name holds a NUL character, then it answers 404 room_not_found', async () => {
+    const { client } = await signedIn();
+
+    const response = await client.get(messagesPath('bad\0name'));
+
+    expect(response.status).toBe(404);
+    expect(response.body.error!.code).toBe('room_not_found');
+  });
 });
 
 describe('with the contract rate limits (burst 30, 10 per second)', () => {

@@ -8,6 +8,7 @@ import {
   type RoomDraft,
   type WrittenRow,
 } from './message-batches';
+import { hasNul } from './rooms.repository';
 import type { MessageRow } from './rows';
 
 export interface MessageDraft {
@@ -29,6 +30,18 @@ export const toMessage = (row: MessageRow): Message => ({
   timestamp: row.timestamp.toISOString(),
   clientId: row.client_id,
 });
+
+async function readPage(
+  query: Knex.QueryBuilder<MessageRow, MessageRow[]>,
+  page: HistoryPage,
+): Promise<Message[]> {
+  query.limit(page.limit);
+  if ('afterSeq' in page) {
+    return (await query.where('seq', '>', page.afterSeq).orderBy('seq', 'asc')).map(toMessage);
+  }
+  if ('beforeSeq' in page) query.where('seq', '<', page.beforeSeq);
+  return (await query.orderBy('seq', 'desc')).map(toMessage).reverse();
+}
 
 export function createMessagesRepository(db: Knex) {
   return {
@@ -63,13 +76,21 @@ export function createMessagesRepository(db: Knex) {
     },
 
     /** Ascending by seq: the page before or after a seq, or the latest messages. */
-    async history(roomId: number, page: HistoryPage): Promise<Message[]> {
-      const query = db<MessageRow>('messages').where('room_id', roomId).limit(page.limit);
-      if ('afterSeq' in page) {
-        return (await query.where('seq', '>', page.afterSeq).orderBy('seq', 'asc')).map(toMessage);
-      }
-      if ('beforeSeq' in page) query.where('seq', '<', page.beforeSeq);
-      return (await query.orderBy('seq', 'desc')).map(toMessage).reverse();
+    history(roomId: number, page: HistoryPage): Promise<Message[]> {
+      return readPage(db<MessageRow>('messages').where('room_id', roomId), page);
+    },
+
+    /**
+     * The same page of the room named `roomName`, found in the same statement (a read of history
+     * is then one round trip, not two); undefined when there is no such room.
+     */
+    async historyByRoomName(roomName: string, page: HistoryPage): Promise<Message[] | undefined> {
+      if (hasNul(roomName)) return undefined;
+      const roomId = db('chat_rooms').select('id').where('name', roomName);
+      const messages = await readPage(db<MessageRow>('messages').where('room_id', roomId), page);
+      if (messages.length > 0) return messages;
+      // An empty page of a room, or no room at all.
+      return (await roomId.first()) ? [] : undefined;
     },
 
     async findById(id: number): Promise<Message | undefined> {

@@ -11,8 +11,9 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
   const { messages, messageLimiter } = deps;
   return {
     async history(roomName: string, query: HistoryQuery): Promise<Message[]> {
-      const room = await roomsService.get(roomName);
-      return messages.history(room.id, query);
+      const page = await messages.historyByRoomName(roomName, query);
+      if (!page) throw roomNotFound();
+      return page;
     },
 
     /**
