@@ -24,7 +24,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.use(requestLogging(deps.logger));
-  app.use(httpMetrics(deps.metrics));
+  app.use(httpMetrics(app, deps.metrics));
   app.use(
     helmet({
       // TLS is terminated by nginx, which sends HSTS; here plain HTTP (npm start) must keep working.
