@@ -3,15 +3,9 @@
 import { createClient } from 'redis';
 import { formatSummary, ratio, summarize, type Summary } from '../lib/stats';
 import type { LatencyPoint } from '../report/chart';
-import {
-  connectLoad,
-  startFanoutServer,
-  summarizeLevel,
-  type FanoutWorld,
-  type LevelResult,
-  type LoadPlan,
-  type ServerKind,
-} from './fanout';
+import { connectLoad } from './fanout';
+import { startFanoutServer, type FanoutWorld, type ServerKind } from './fanout-servers';
+import { summarizeLevel, type LevelResult, type LoadPlan } from './fanout-windows';
 import type { Row } from './rows';
 
 export interface FanoutPlan extends LoadPlan {

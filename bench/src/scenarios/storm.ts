@@ -6,7 +6,9 @@ import { SERVER_CORE } from '../lib/proc';
 import { formatSummary, ratio } from '../lib/stats';
 import { startLoginStorm } from '../load/login-storm';
 import { startWebNode } from '../servers/parley-web';
-import { connectLoad, startFanoutServer, summarizeLevel, type LoadPlan } from './fanout';
+import { connectLoad } from './fanout';
+import { startFanoutServer } from './fanout-servers';
+import { summarizeLevel, type LoadPlan } from './fanout-windows';
 import type { Row } from './rows';
 import { seedLoginUsers } from './web-seed';
 

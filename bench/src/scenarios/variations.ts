@@ -2,15 +2,9 @@
 // the group-commit flush window, bufferutil, nginx in the path, and the Redis adapter mode.
 import type { Postgres, Redis } from '../lib/infra';
 import { formatSummary } from '../lib/stats';
-import {
-  connectLoad,
-  startFanoutServer,
-  summarizeLevel,
-  type LevelResult,
-  type LoadPlan,
-  type ServerKind,
-  type ServerSetup,
-} from './fanout';
+import { connectLoad } from './fanout';
+import { startFanoutServer, type ServerKind, type ServerSetup } from './fanout-servers';
+import { summarizeLevel, type LevelResult, type LoadPlan } from './fanout-windows';
 import type { Row } from './rows';
 
 export interface VariationOptions {
