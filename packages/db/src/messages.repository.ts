@@ -86,11 +86,11 @@ export function createMessagesRepository(db: Knex) {
      */
     async historyByRoomName(roomName: string, page: HistoryPage): Promise<Message[] | undefined> {
       if (hasNul(roomName)) return undefined;
-      const roomId = db('chat_rooms').select('id').where('name', roomName);
-      const messages = await readPage(db<MessageRow>('messages').where('room_id', roomId), page);
+      const roomId = () => db('chat_rooms').select('id').where('name', roomName);
+      const messages = await readPage(db<MessageRow>('messages').where('room_id', roomId()), page);
       if (messages.length > 0) return messages;
       // An empty page of a room, or no room at all.
-      return (await roomId.first()) ? [] : undefined;
+      return (await roomId().first()) ? [] : undefined;
     },
 
     async findById(id: number): Promise<Message | undefined> {
