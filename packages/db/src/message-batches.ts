@@ -87,6 +87,9 @@ export function createMessageBatchWriter(
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: 1,
+    // PostgreSQL keeps this session's plans of parley_write_messages for as long as it lives,
+    // made for the table as it was then: a new session now and then plans for the table as it is.
+    maxLifetimeSeconds: 600,
     query_timeout: queryTimeoutMs,
     application_name: 'parley-chat-writer',
   });
