@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { freePort } from './support/redis-server';
 
 const ROOT = path.resolve(__dirname, '..');
 const HOST_EXIT_CODE = 7;
@@ -16,7 +17,8 @@ const HOST_EXIT_CODE = 7;
 // the database from its own SIGINT/SIGTERM handler after a drain, then sets its own exit code.
 const HOST_SOURCE = `
 const { startEmbeddedPostgres } = require(process.argv[1]);
-startEmbeddedPostgres({ dataDir: process.argv[2] }).then((db) => {
+const port = process.argv[3] ? Number(process.argv[3]) : undefined;
+startEmbeddedPostgres({ dataDir: process.argv[2], port }).then((db) => {
   const shutdown = () => setTimeout(async () => {
     await db.stop();
     process.exitCode = ${HOST_EXIT_CODE};
@@ -53,9 +55,18 @@ describe('embedded PostgreSQL', () => {
   let hosts: Host[];
 
   // detached: its own process group, so a test can signal it as a terminal's Ctrl-C does.
-  async function startHost(): Promise<Host> {
+  async function startHost(port?: number): Promise<Host> {
     const module = path.join(ROOT, 'scripts/embedded-postgres.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', HOST_SOURCE, module, dataDir], {
+    const args = [
+      '--import',
+      'tsx',
+      '-e',
+      HOST_SOURCE,
+      module,
+      dataDir,
+      ...(port ? [String(port)] : []),
+    ];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,14 +129,16 @@ describe('embedded PostgreSQL', () => {
   });
 
   it('when started a second time on the same folder, then the data of the first run is there', async () => {
-    const first = await startHost();
+    // A port of its own: the preferred one may be taken meanwhile (npm start's test runs beside).
+    const port = await freePort();
+    const first = await startHost(port);
     await query(
       first.databaseUrl,
       "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')",
     );
     await stopHost(first);
 
-    const second = await startHost();
+    const second = await startHost(port);
 
     expect(second.databaseUrl).toBe(first.databaseUrl);
     expect(await query(second.databaseUrl, 'SELECT body FROM notes')).toEqual([{ body: 'kept' }]);
