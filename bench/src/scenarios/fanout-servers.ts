@@ -28,9 +28,18 @@ export interface FanoutServer {
     onMessage?: (frame: string) => void,
   ): Promise<RawMember>;
   hasAck: boolean;
-  /** Messages the database holds per room index (A only): count and distinct clientIds. */
-  persisted?(): Promise<Map<number, { count: number; distinct: number }>>;
+  /** Messages the database holds per room index (A only). */
+  persisted?(): Promise<Map<number, Persisted>>;
   stop(): Promise<void>;
+}
+
+export interface Persisted {
+  count: number;
+  /** Distinct clientIds. */
+  distinct: number;
+  /** The highest stored seq, and the room's own counter (equal unless seqs were skipped). */
+  maxSeq: number;
+  lastSeq: number;
 }
 
 export interface FanoutWorld {
@@ -125,16 +134,26 @@ export async function startFanoutServer(
   };
 }
 
-async function persistedPerRoom(db: Db, roomIndexById: Map<number, number>) {
+async function persistedPerRoom(
+  db: Db,
+  roomIndexById: Map<number, number>,
+): Promise<Map<number, Persisted>> {
   const { rows } = await db.raw<{
-    rows: { room_id: number; count: string; distinct: string }[];
+    rows: { room_id: number; count: string; distinct: string; max_seq: string; last_seq: string }[];
   }>(
-    'SELECT room_id, count(*) AS count, count(DISTINCT client_id) AS distinct FROM messages GROUP BY room_id ORDER BY room_id',
+    `SELECT m.room_id, count(*) AS count, count(DISTINCT m.client_id) AS distinct,
+       max(m.seq) AS max_seq, (SELECT r.last_seq FROM chat_rooms r WHERE r.id = m.room_id) AS last_seq
+     FROM messages m GROUP BY m.room_id ORDER BY m.room_id`,
   );
   return new Map(
     rows.map((row) => [
       roomIndexById.get(Number(row.room_id))!,
-      { count: Number(row.count), distinct: Number(row.distinct) },
+      {
+        count: Number(row.count),
+        distinct: Number(row.distinct),
+        maxSeq: Number(row.max_seq),
+        lastSeq: Number(row.last_seq),
+      },
     ]),
   );
 }

@@ -204,8 +204,11 @@ export async function connectLoad(server: FanoutServer, receivers: number, fanou
       );
       if (wrong.length > 0) {
         const counts = [...new Set(wrong.map((member) => member.socket.frames))].slice(0, 3);
+        const seqs = stored
+          ? ` (stored seqs up to ${stored.maxSeq}, room at ${stored.lastSeq})`
+          : '';
         problems.push(
-          `room ${room}: ${wrong.length} members got ${counts.join('/')} of ${expected}`,
+          `room ${room}: ${wrong.length} members got ${counts.join('/')} of ${expected}${seqs}`,
         );
       }
     }
