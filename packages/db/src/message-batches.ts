@@ -38,6 +38,11 @@ export interface WrittenRow {
 export const WRITE_BATCH_SQL =
   'SELECT * FROM parley_write_messages(?::int[], ?::int[], ?::text[], ?::text[], ?::text[])';
 
+/** The same statement with pg's numbered placeholders, for a prepared statement outside knex. */
+export const WRITE_BATCH_STATEMENT = WRITE_BATCH_SQL.split('?').reduce(
+  (text, part, index) => `${text}$${index}${part}`,
+);
+
 export function batchParameters(drafts: RoomDraft[]): string[][] {
   return [
     drafts.map((draft) => String(draft.roomId)),
@@ -95,14 +100,12 @@ export function createMessageBatchWriter(
   });
   // An idle connection that dies is replaced at the next batch; the error is not the caller's.
   pool.on('error', () => undefined);
-  let placeholder = 0;
-  const text = WRITE_BATCH_SQL.replace(/\?/g, () => `$${++placeholder}`);
   return {
     async write(drafts) {
       if (drafts.length === 0) return [];
       const { rows } = await pool.query<WrittenRow>({
         name: 'parley_write_messages',
-        text,
+        text: WRITE_BATCH_STATEMENT,
         values: batchParameters(drafts),
       });
       return toOutcomes(rows);

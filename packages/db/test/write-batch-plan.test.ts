@@ -1,7 +1,7 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/databases';
-import { batchParameters, createKnexConfig, WRITE_BATCH_SQL, type RoomDraft } from '../src';
+import { batchParameters, createKnexConfig, WRITE_BATCH_STATEMENT, type RoomDraft } from '../src';
 
 // The chat writer keeps one connection for as long as the node runs, and PostgreSQL keeps the
 // plans of parley_write_messages for as long as that connection lives: plans made for the table
@@ -48,10 +48,8 @@ describe('a writer connection that lives while the messages table grows', () => 
   async function writerSession() {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
-    let placeholder = 0;
-    const text = WRITE_BATCH_SQL.replace(/\?/g, () => `$${++placeholder}`);
     const write = (batch: RoomDraft[]) =>
-      client.query({ name: 'write', text, values: batchParameters(batch) });
+      client.query({ name: 'write', text: WRITE_BATCH_STATEMENT, values: batchParameters(batch) });
     return { client, write };
   }
 
