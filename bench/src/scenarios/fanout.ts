@@ -3,7 +3,7 @@
 // and last member, and checks that every message reached every member exactly once.
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import type { RawMember } from '../load/sio-client';
-import type { FanoutServer } from './fanout-servers';
+import type { FanoutServer, Persisted } from './fanout-servers';
 import { snapshot, windowResult, type LoadPlan, type WindowResult } from './fanout-windows';
 
 /** One member of the load: a connection, its room, and whether it is a latency probe. */
@@ -15,6 +15,14 @@ interface Member {
 const PROBE_ROOMS = 20;
 const SENDERS_PER_ROOM = 5;
 const PADDING = ' — a benchmark message of ordinary length, about one line of chat';
+
+/** Nothing delivered or stored for this long: the server is done with what it will store. */
+const QUIET_MS = 1_000;
+/** Incomplete and nothing moving for this long: the check fails. */
+const STALLED_MS = 5_000;
+
+const sameCounts = (a?: Map<number, Persisted>, b?: Map<number, Persisted>) =>
+  JSON.stringify([...(a ?? [])]) === JSON.stringify([...(b ?? [])]);
 
 const nowMicros = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
@@ -164,27 +172,32 @@ export async function connectLoad(server: FanoutServer, receivers: number, fanou
   /** Throws unless every member received every message of its room exactly once. */
   async function verify(): Promise<{ messages: number; deliveries: number; failedAcks: number }> {
     // A send acked `unavailable` past its deadline (saturation) may still commit afterwards, and
-    // its delivery can trail: read the database again until it and the members agree, or stop
-    // changing.
-    let persisted = await server.persisted?.();
+    // the server may still be working through that backlog after the load stops. The members are
+    // compared with the database only when no frame arrived while it was read (a batch committed
+    // and delivered during the read would otherwise count as delivered but not stored), and only
+    // once every message sent is stored or nothing has moved for QUIET_MS.
+    let persisted: Map<number, Persisted> | undefined;
     const expectedIn = (room: number) =>
       persisted?.get(room)?.count ?? (server.hasAck ? ackedPerRoom : sentPerRoom)[room]!;
     let lastTotal = -1;
-    let stillSince = performance.now();
+    let lastChange = performance.now();
     for (;;) {
-      const isComplete = members.every(
-        (member) => member.socket.frames === expectedIn(member.room),
-      );
+      const framesBefore = totalFrames();
       const again = await server.persisted?.();
-      const isStored =
-        JSON.stringify([...(again ?? [])]) === JSON.stringify([...(persisted ?? [])]);
+      const isSteady = totalFrames() === framesBefore;
+      if (framesBefore !== lastTotal || !sameCounts(again, persisted)) {
+        lastTotal = framesBefore;
+        lastChange = performance.now();
+      }
       persisted = again;
-      if (isComplete && isStored) break;
-      const total = totalFrames();
-      if (total !== lastTotal || !isStored) {
-        lastTotal = total;
-        stillSince = performance.now();
-      } else if (performance.now() - stillSince > 5_000) break;
+      const isComplete =
+        isSteady && members.every((member) => member.socket.frames === expectedIn(member.room));
+      const isAllStored = sentPerRoom.every(
+        (sent, room) => !persisted || persisted.get(room)?.count === sent,
+      );
+      const quietMs = performance.now() - lastChange;
+      if (isComplete && (isAllStored || quietMs > QUIET_MS)) break;
+      if (quietMs > STALLED_MS) break;
       await delay(100);
     }
     const problems: string[] = [];
