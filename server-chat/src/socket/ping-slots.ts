@@ -29,9 +29,9 @@ let isInstalled = false;
  * ping of the slot and their pongs come back together. Benchmark (A alone, 19,800 idle
  * connections, two runs each): idle CPU 13.8–15.6 → 5.8 % of a core; RSS 14.1–15.9 → 17.9–18.8
  * KiB per connection: V8 keeps more heap committed after the bursts (heapTotal +36 MB, heapUsed
- * +2 MB after a full GC at 19,800 connections). A ping leaves at most PING_SLOT_MS
- * late; the client allows pingInterval + pingTimeout. Installed once per process, for every
- * Engine.IO server in it.
+ * +2 MB after a full GC at 19,800 connections). A ping leaves at most PING_SLOT_MS late; the
+ * client allows pingInterval + pingTimeout. Installed once per process, for every Engine.IO
+ * server in it.
  */
 export function slotPings(): void {
   if (isInstalled) return;
