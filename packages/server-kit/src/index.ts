@@ -7,3 +7,4 @@ export * from './session-tokens';
 export * from './redis';
 export * from './origin';
 export * from './parse-input';
+export * from './metrics';

@@ -1,3 +1,4 @@
+import { EVENT_LOOP_SAMPLE_MS } from '@parley/server-kit';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ChatMetrics {
@@ -12,7 +13,13 @@ export interface ChatMetrics {
 /** Chat metrics; default process metrics (incl. event-loop delay) only in a registry of its own. */
 export function createChatMetrics(shared?: Registry): ChatMetrics {
   const registry = shared ?? new Registry();
-  if (!shared) collectDefaultMetrics({ register: registry, prefix: 'parley_chat_' });
+  if (!shared) {
+    collectDefaultMetrics({
+      register: registry,
+      prefix: 'parley_chat_',
+      eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+    });
+  }
   const registers = [registry];
   return {
     registry,

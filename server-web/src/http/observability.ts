@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@parley/server-kit';
+import { EVENT_LOOP_SAMPLE_MS, type Logger } from '@parley/server-kit';
 import type { Express, Request, RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
@@ -23,7 +23,11 @@ export function requestLogging(logger: Logger): RequestHandler {
 
 export function createMetricsRegistry(prefix = 'parley_web_'): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix });
+  collectDefaultMetrics({
+    register: registry,
+    prefix,
+    eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+  });
   return registry;
 }
 
