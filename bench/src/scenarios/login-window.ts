@@ -13,7 +13,7 @@ export interface LoginWindowPlan {
   minLogins: number;
   /**
    * GET /healthz every 20 ms through the window. Each probe costs the core about as much as a
-   * small request, 5–7 % of a hash-bound storm's throughput on this VM, so the sign-in rate is
+   * small request, 6–8 % of a hash-bound storm's throughput on this VM, so the sign-in rate is
    * read from windows without probes and the event loop from windows with them.
    */
   probeHealth: boolean;

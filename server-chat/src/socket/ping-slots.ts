@@ -27,11 +27,11 @@ let isInstalled = false;
  * a second, one or two at a time, and on a virtual machine each wake-up costs more than its ping.
  * Here each ping waits for the next PING_SLOT_MS boundary of the clock: one wake-up sends every
  * ping of the slot and their pongs come back together. Benchmark (A alone, 19,800 idle
- * connections, two runs each): idle CPU 13.8–15.6 → 5.8 % of a core; RSS 14.1–15.9 → 17.9–18.8
- * KiB per connection: V8 keeps more heap committed after the bursts (heapTotal +36 MB, heapUsed
- * +2 MB after a full GC at 19,800 connections). A ping leaves at most PING_SLOT_MS late; the
- * client allows pingInterval + pingTimeout. Installed once per process, for every Engine.IO
- * server in it.
+ * connections, two runs each): idle CPU 13.8–15.6 → 5.8 % of a core; live heap per connection
+ * unchanged (RSS after one full GC varies 14.6–19.1 KiB per connection between identical runs
+ * with the slots, so a difference in it is not theirs). A ping leaves at most PING_SLOT_MS
+ * late; the client allows pingInterval + pingTimeout. Installed once per process, for every
+ * Engine.IO server in it.
  */
 export function slotPings(): void {
   if (isInstalled) return;
