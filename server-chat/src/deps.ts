@@ -1,9 +1,11 @@
 import {
   createDb,
   createMessageBatchWriter,
+  createRevocationList,
   createSharedDataAccess,
   type Db,
   type MessageBatchWriter,
+  type RevocationList,
   type SharedDataAccess,
 } from '@parley/db';
 import {
@@ -36,6 +38,8 @@ export interface ChatDeps extends SharedDataAccess {
   logger: Logger;
   db: Db;
   messageLimiter: MessageRateLimiter;
+  /** Revoked tokens in memory, fed by the committed-events listener (the database while it is down). */
+  revocations: RevocationList;
   /** The group commit's own connection (one batch at a time, statement prepared). */
   batchWriter: MessageBatchWriter;
   metrics: ChatMetrics;
@@ -62,11 +66,16 @@ export async function createChatDeps(
     : undefined;
   const sub = pub ? await connectRedis(config.redisUrl!, logger) : undefined;
   const batchWriter = createMessageBatchWriter(config.databaseUrl);
+  const data = createSharedDataAccess(db);
+  const revocations = createRevocationList(data.revokedTokens, {
+    onError: (error) => logger.warn({ err: error }, 'reading revoked tokens failed'),
+  });
   return {
     config,
     logger,
     db,
-    ...createSharedDataAccess(db),
+    ...data,
+    revocations,
     messageLimiter:
       options.messageLimiter ??
       createMessageRateLimiter(pub, {
@@ -79,6 +88,7 @@ export async function createChatDeps(
     flushWindowMs: options.flushWindowMs ?? config.groupCommit.flushWindowMs,
     maxBatchSize: options.maxBatchSize ?? config.groupCommit.maxBatchSize,
     async close() {
+      revocations.close();
       await batchWriter.close();
       await db.destroy();
       await Promise.all([pub?.quit(), sub?.quit()]);

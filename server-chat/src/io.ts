@@ -111,11 +111,16 @@ export async function createChatServer(
   const listener = await listenEvents({
     databaseUrl: deps.config.databaseUrl,
     applicationName: 'parley-chat',
-    onEvent: handleCommittedEvents(io, streams, sessions),
+    onEvent: handleCommittedEvents(io, streams, sessions, deps.revocations),
     // Events committed while the listener was away were missed: read them from the database.
-    onReconnect: () => streams.resyncAll(),
+    onReconnect: () => {
+      streams.resyncAll();
+      void deps.revocations.resync();
+    },
+    onDisconnect: deps.revocations.suspend,
     onError: (error) => deps.logger.warn({ err: error }, 'committed-events listener error'),
   });
+  void deps.revocations.resync();
   const plain = attachPlainWebSocket(httpServer, {
     deps,
     writer,

@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
 
 function apiRouter(deps: AppDeps): express.Router {
   const api = express.Router();
-  const session = requireSession(deps.config.jwtSecret, deps.revokedTokens);
+  const session = requireSession(deps.config.jwtSecret, deps.revocations);
   const rooms = createRoomsService(deps);
   api.use(originCheck(deps.config.allowedOrigins));
   api.use(express.json({ limit: LIMITS.restBodyMaxBytes }));

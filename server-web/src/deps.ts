@@ -1,5 +1,14 @@
 import { LIMITS } from '@parley/contracts';
-import { createDb, createSharedDataAccess, type Db, type SharedDataAccess } from '@parley/db';
+import {
+  createDb,
+  createRevocationList,
+  createSharedDataAccess,
+  listenEvents,
+  SESSIONS_CHANNEL,
+  type Db,
+  type RevocationList,
+  type SharedDataAccess,
+} from '@parley/db';
 import {
   connectRedis,
   databaseLog,
@@ -22,6 +31,8 @@ export interface AppDeps extends SharedDataAccess {
   logger: Logger;
   db: Db;
   users: UsersRepository;
+  /** Revoked tokens in memory, followed through their events (the database while that is down). */
+  revocations: RevocationList;
   /** bcrypt on low-priority worker threads. */
   passwords: PasswordHasher;
   loginLimiter: AttemptLimiter;
@@ -54,11 +65,29 @@ export async function createDeps(
   const redis = config.redisUrl
     ? await connectRedis(config.redisUrl, logger, { isFailFast: true })
     : undefined;
+  const data = createSharedDataAccess(db);
+  const revocations = createRevocationList(data.revokedTokens, {
+    onError: (error) => logger.warn({ err: error }, 'reading revoked tokens failed'),
+  });
+  // Patient: the service starts, and answers from the database, while PostgreSQL is away.
+  const revocationFeed = await listenEvents({
+    databaseUrl: config.databaseUrl,
+    channels: [SESSIONS_CHANNEL],
+    applicationName: 'parley-web',
+    isPatient: true,
+    onEvent: (event) => {
+      if (event.type === 'token_revoked') revocations.add(event);
+    },
+    onReconnect: () => void revocations.resync(),
+    onDisconnect: revocations.suspend,
+    onError: (error) => logger.warn({ err: error }, 'revoked-tokens listener error'),
+  });
   return {
     config,
     logger,
     db,
-    ...createSharedDataAccess(db),
+    ...data,
+    revocations,
     users: createUsersRepository(db),
     loginLimiter: createAttemptLimiter(
       {
@@ -80,6 +109,8 @@ export async function createDeps(
     metrics: createMetricsRegistry(),
     passwords,
     async close() {
+      await revocationFeed.close();
+      revocations.close();
       await passwords.close();
       await db.destroy();
       await redis?.quit();

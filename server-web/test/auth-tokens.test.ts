@@ -145,7 +145,12 @@ describe('POST /api/auth/logout', () => {
       expect(cleared.value).toBe('');
       expect(cleared.attributes.get('path')).toBe('/');
       expect(Date.parse(cleared.attributes.get('expires')!)).toBeLessThan(Date.now());
-      await expect(events.next()).resolves.toEqual({ type: 'token_revoked', jti, userId: user.id });
+      await expect(events.next()).resolves.toEqual({
+        type: 'token_revoked',
+        jti,
+        userId: user.id,
+        exp: jwtPayload(token).exp,
+      });
     } finally {
       await events.close();
     }

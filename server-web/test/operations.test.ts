@@ -1,21 +1,6 @@
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
 import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
-
-/** Polls `check` until it holds; fails with the last value after `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  check: (value: T) => boolean,
-  timeoutMs = 10_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!check(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not met, last value: ${String(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    value = await read();
-  }
-  return value;
-}
+import { eventually } from './support';
 
 async function signUp(app: WebApp): Promise<string> {
   const username = uniqueName('ops');

@@ -115,3 +115,19 @@ export async function expectError(
   expect(text).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d+|SyntaxError|stack/);
   return body;
 }
+
+/** Polls `check` until it holds; fails with the last value after `timeoutMs`. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!check(value)) {
+    if (Date.now() > deadline) throw new Error(`condition not met, last value: ${String(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    value = await read();
+  }
+  return value;
+}

@@ -2,7 +2,7 @@ import type { Message } from '@parley/contracts';
 import type { Knex } from 'knex';
 import pg from 'pg';
 
-/** Events that committed changes publish to every chat node (PostgreSQL NOTIFY). */
+/** Events that committed changes publish to every node (PostgreSQL NOTIFY). */
 export type CommittedEvent =
   | {
       /**
@@ -18,12 +18,22 @@ export type CommittedEvent =
       messages: Message[];
     }
   | { type: 'room_deleted'; roomId: number; roomName: string }
-  | { type: 'token_revoked'; jti: string; userId: number };
+  /** `exp`: the token's expiry (seconds since the epoch), after which it is refused anyway. */
+  | { type: 'token_revoked'; jti: string; userId: number; exp: number };
 
+/** Rooms and messages: what chat nodes follow. */
 export const EVENTS_CHANNEL = 'parley_events';
+/** Revoked tokens, on a channel of their own so website nodes follow them without the messages. */
+export const SESSIONS_CHANNEL = 'parley_sessions';
+export const ALL_CHANNELS = [EVENTS_CHANNEL, SESSIONS_CHANNEL] as const;
+export type EventChannel = (typeof ALL_CHANNELS)[number];
+
+const channelOf = (event: CommittedEvent): EventChannel =>
+  event.type === 'token_revoked' ? SESSIONS_CHANNEL : EVENTS_CHANNEL;
+
 /**
  * Queues the events in `tx`, in order, with one statement: listeners receive them when, and only
- * if, the transaction commits, in commit order.
+ * if, the transaction commits, in commit order (within each channel).
  */
 export async function publishEvents(
   tx: Knex | Knex.Transaction,
@@ -31,8 +41,9 @@ export async function publishEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   await tx.raw(
-    'SELECT pg_notify(?, payload) FROM unnest(?::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
-    [EVENTS_CHANNEL, events.map((event) => JSON.stringify(event))],
+    `SELECT pg_notify(channel, payload)
+     FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS e(channel, payload, n) ORDER BY n`,
+    [events.map(channelOf), events.map((event) => JSON.stringify(event))],
   );
 }
 
@@ -46,9 +57,18 @@ export interface EventListener {
 
 export interface ListenOptions {
   databaseUrl: string;
+  /** The channels to follow; all of them when not given. */
+  channels?: readonly EventChannel[];
   onEvent: (event: CommittedEvent) => void;
   /** Called after a lost listening connection is back: events in the gap were not received. */
   onReconnect?: () => void;
+  /** Called when the listening connection is lost: events are not received until it is back. */
+  onDisconnect?: () => void;
+  /**
+   * Whether listenEvents resolves before the first connection is made, retrying until it is
+   * (onReconnect then says it listens), instead of failing when the database cannot be reached.
+   */
+  isPatient?: boolean;
   onError?: (error: unknown) => void;
   retryDelayMs?: number;
   /** Names the listening connection in pg_stat_activity (for operators and tests). */
@@ -57,6 +77,7 @@ export interface ListenOptions {
 
 /** Listens on a dedicated connection and reconnects on its own until closed. */
 export async function listenEvents(options: ListenOptions): Promise<EventListener> {
+  const channels: readonly string[] = options.channels ?? ALL_CHANNELS;
   let client: pg.Client | undefined;
   let isClosed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -69,7 +90,7 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
       application_name: options.applicationName,
     });
     next.on('notification', (notification) => {
-      if (notification.channel !== EVENTS_CHANNEL || !notification.payload) return;
+      if (!channels.includes(notification.channel) || !notification.payload) return;
       // A throw here would escape through pg's socket handler and crash the process.
       try {
         options.onEvent(JSON.parse(notification.payload) as CommittedEvent);
@@ -84,7 +105,7 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
     next.on('end', () => scheduleReconnect(next));
     try {
       await next.connect();
-      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+      for (const channel of channels) await next.query(`LISTEN ${channel}`);
     } catch (error) {
       next.end().catch(() => undefined);
       throw error;
@@ -98,29 +119,35 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
     return true;
   };
 
+  /** A (re)connection; once it listens, onReconnect says so. */
+  const attempt = () => {
+    connect().then(
+      (isListening) => {
+        if (isListening) options.onReconnect?.();
+      },
+      (error: unknown) => {
+        options.onError?.(error);
+        retry();
+      },
+    );
+  };
+  const retry = () => {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!isClosed) attempt();
+    }, options.retryDelayMs ?? 500);
+  };
+
   const scheduleReconnect = (failed: pg.Client) => {
     if (isClosed || client !== failed || retryTimer) return;
     client = undefined;
     failed.end().catch(() => undefined);
-    const retry = () => {
-      retryTimer = setTimeout(() => {
-        retryTimer = undefined;
-        if (isClosed) return;
-        connect().then(
-          (isListening) => {
-            if (isListening) options.onReconnect?.();
-          },
-          (error: unknown) => {
-            options.onError?.(error);
-            retry();
-          },
-        );
-      }, options.retryDelayMs ?? 500);
-    };
+    options.onDisconnect?.();
     retry();
   };
 
-  await connect();
+  if (options.isPatient) attempt();
+  else await connect();
   return {
     async close() {
       isClosed = true;

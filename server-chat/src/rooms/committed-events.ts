@@ -1,5 +1,5 @@
 import { roomNamespace, type PlainServerFrame } from '@parley/contracts';
-import type { CommittedEvent } from '@parley/db';
+import type { CommittedEvent, RevocationList } from '@parley/db';
 import type { RoomStreams } from '../messages/room-streams';
 import type { SessionRegistry } from '../sessions/session-registry';
 import type { ChatIo } from '../socket/types';
@@ -7,9 +7,14 @@ import type { ChatIo } from '../socket/types';
 /**
  * What committed transactions announce, in commit order, on every node: new messages go to the
  * room's stream, a deleted room's clients are told and disconnected, a revoked token's
- * connections end.
+ * connections end and its handshakes are refused.
  */
-export function handleCommittedEvents(io: ChatIo, streams: RoomStreams, sessions: SessionRegistry) {
+export function handleCommittedEvents(
+  io: ChatIo,
+  streams: RoomStreams,
+  sessions: SessionRegistry,
+  revocations: Pick<RevocationList, 'add'>,
+) {
   return (event: CommittedEvent): void => {
     switch (event.type) {
       case 'messages_created':
@@ -30,6 +35,7 @@ export function handleCommittedEvents(io: ChatIo, streams: RoomStreams, sessions
         });
         break;
       case 'token_revoked':
+        revocations.add(event);
         sessions.revoke(event.jti);
         break;
     }

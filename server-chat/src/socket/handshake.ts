@@ -14,7 +14,7 @@ import { parse as parseCookie } from 'cookie';
 import type { ChatDeps } from '../deps';
 import type { RoomSocket } from './types';
 
-type HandshakeDeps = Pick<ChatDeps, 'config' | 'rooms' | 'revokedTokens'>;
+type HandshakeDeps = Pick<ChatDeps, 'config' | 'rooms' | 'revocations'>;
 
 /** The Origin check of `allowRequest` and of the plain WebSocket upgrade. */
 export function isRequestOriginAllowed(req: IncomingMessage, config: ChatDeps['config']): boolean {
@@ -28,7 +28,7 @@ export async function authenticate(
   deps: HandshakeDeps,
 ): Promise<Session> {
   const session = verifySession(token ?? '', deps.config.jwtSecret);
-  if (await deps.revokedTokens.isRevoked(session.jti)) {
+  if (await deps.revocations.isRevoked(session.jti)) {
     throw new AppError('unauthorized', 'Your session has ended, sign in again');
   }
   return session;

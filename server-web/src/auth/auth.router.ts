@@ -42,7 +42,7 @@ export function authRouter(deps: AppDeps): Router {
     res.status(204).end();
   });
 
-  router.get('/me', requireSession(jwtSecret, deps.revokedTokens), async (_req, res) => {
+  router.get('/me', requireSession(jwtSecret, deps.revocations), async (_req, res) => {
     res.json({ user: await auth.me(sessionOf(res)) });
   });
 

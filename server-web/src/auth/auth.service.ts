@@ -13,7 +13,7 @@ export const ownUser = (user: UserRecord): User => ({
 const invalidCredentials = () => new AppError('invalid_credentials', 'Wrong email or password');
 
 export function createAuthService(deps: AppDeps) {
-  const { users, config, loginLimiter, revokedTokens, passwords } = deps;
+  const { users, config, loginLimiter, revokedTokens, revocations, passwords } = deps;
   // Compared against when the email is unknown, so both failures cost one bcrypt comparison.
   let dummyHash: Promise<string> | undefined;
   const getDummyHash = () =>
@@ -57,13 +57,17 @@ export function createAuthService(deps: AppDeps) {
       return { user: ownUser(user), ...issue(user) };
     },
 
-    /** Revokes the token everywhere: this service checks the table, chat nodes get the event. */
+    /**
+     * Revokes the token everywhere: stored for nodes that start later, announced to every node
+     * that runs, and refused here from the moment the answer leaves.
+     */
     async logout(session: Session) {
+      const { jti, userId, exp } = session;
       await deps.transaction(async (tx) => {
-        const expiresAt = new Date(session.exp * 1000);
-        await revokedTokens.revoke(tx, { jti: session.jti, userId: session.userId, expiresAt });
-        await publishEvent(tx, { type: 'token_revoked', jti: session.jti, userId: session.userId });
+        await revokedTokens.revoke(tx, { jti, userId, expiresAt: new Date(exp * 1000) });
+        await publishEvent(tx, { type: 'token_revoked', jti, userId, exp });
       });
+      revocations.add({ jti, exp });
     },
 
     async me(session: Session): Promise<User> {

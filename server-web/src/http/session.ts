@@ -5,17 +5,17 @@ import {
   verifySession,
   type Session,
 } from '@parley/server-kit';
-import type { RevokedTokensRepository } from '@parley/db';
+import type { RevocationList } from '@parley/db';
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 
 /** Reads the verified, unrevoked session of the request into res.locals, or answers 401. */
 export function requireSession(
   secret: string,
-  revokedTokens: RevokedTokensRepository,
+  revocations: Pick<RevocationList, 'isRevoked'>,
 ): RequestHandler {
   return async (req, res, next) => {
     const session = verifySession(tokenOf(req) ?? '', secret);
-    if (await revokedTokens.isRevoked(session.jti)) {
+    if (await revocations.isRevoked(session.jti)) {
       throw new AppError('unauthorized', 'Your session has ended, sign in again');
     }
     res.locals.session = session;
