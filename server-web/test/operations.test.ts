@@ -82,6 +82,18 @@ describe('a database outage', () => {
 
   test('when the database goes away and comes back, then /readyz says 503 then 200 on its own', async () => {
     const cookie = await signUp(app);
+    const room = uniqueName('ops-room');
+    const post = (path: string, body: unknown) =>
+      fetch(`${app.url}${path}`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/api/rooms', { name: room })).status).toBe(201);
+    expect((await post(`/api/rooms/${room}/messages`, { content: 'before' })).status).toBe(201);
+    const history = () => fetch(`${app.url}/api/rooms/${room}/messages`, { headers: { cookie } });
+    // The pool's connections have prepared the history statement before they are cut.
+    expect((await history()).status).toBe(200);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
 
     await proxy.cut();
@@ -95,6 +107,7 @@ describe('a database outage', () => {
     const api = await fetch(`${app.url}/api/rooms`, { headers: { cookie } });
     expect(api.status).toBe(503);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    expect((await history()).status).toBe(503);
 
     await proxy.restore();
 
@@ -103,5 +116,7 @@ describe('a database outage', () => {
       (status) => status === 200,
     );
     expect((await fetch(`${app.url}/api/rooms`, { headers: { cookie } })).status).toBe(200);
+    const page = (await (await history()).json()) as { messages: { content: string }[] };
+    expect(page.messages.map((message) => message.content)).toEqual(['before']);
   });
 });

@@ -3,6 +3,7 @@ export * from './events';
 export * from './knex-config';
 export * from './message-batches';
 export * from './messages.repository';
+export * from './prepared';
 export * from './revocations';
 export * from './revoked-tokens.repository';
 export * from './rooms.repository';

@@ -8,6 +8,7 @@ import {
   type RoomDraft,
   type WrittenRow,
 } from './message-batches';
+import { queryPrepared, type PreparedStatement } from './prepared';
 import { hasNul } from './rooms.repository';
 import type { MessageRow } from './rows';
 
@@ -42,6 +43,24 @@ async function readPage(
   if ('beforeSeq' in page) query.where('seq', '<', page.beforeSeq);
   return (await query.orderBy('seq', 'desc')).map(toMessage).reverse();
 }
+
+// A page of the room named $1 ($2 messages), found in the same statement: reading history is then
+// one round trip. Each is a range of the unique index on (room_id, seq), whatever the values. The
+// columns are named: a prepared `*` fails once a migration adds a column to the table.
+const PAGE_OF_ROOM = `
+  SELECT id, room_id, seq, user_id, username, content, client_id, timestamp FROM messages
+  WHERE room_id = (SELECT id FROM chat_rooms WHERE name = $1)`;
+const PAGE_STATEMENTS = {
+  latest: { name: 'parley_history_latest', text: `${PAGE_OF_ROOM} ORDER BY seq DESC LIMIT $2` },
+  before: {
+    name: 'parley_history_before',
+    text: `${PAGE_OF_ROOM} AND seq < $3 ORDER BY seq DESC LIMIT $2`,
+  },
+  after: {
+    name: 'parley_history_after',
+    text: `${PAGE_OF_ROOM} AND seq > $3 ORDER BY seq ASC LIMIT $2`,
+  },
+} satisfies Record<string, PreparedStatement>;
 
 export function createMessagesRepository(db: Knex) {
   return {
@@ -86,11 +105,19 @@ export function createMessagesRepository(db: Knex) {
      */
     async historyByRoomName(roomName: string, page: HistoryPage): Promise<Message[] | undefined> {
       if (hasNul(roomName)) return undefined;
-      const roomId = () => db('chat_rooms').select('id').where('name', roomName);
-      const messages = await readPage(db<MessageRow>('messages').where('room_id', roomId()), page);
-      if (messages.length > 0) return messages;
+      const [statement, values] =
+        'afterSeq' in page
+          ? [PAGE_STATEMENTS.after, [roomName, page.limit, page.afterSeq]]
+          : 'beforeSeq' in page
+            ? [PAGE_STATEMENTS.before, [roomName, page.limit, page.beforeSeq]]
+            : [PAGE_STATEMENTS.latest, [roomName, page.limit]];
+      const rows = await queryPrepared<MessageRow>(db, statement, values);
+      if (rows.length > 0) {
+        const messages = rows.map(toMessage);
+        return 'afterSeq' in page ? messages : messages.reverse();
+      }
       // An empty page of a room, or no room at all.
-      return (await roomId().first()) ? [] : undefined;
+      return (await db('chat_rooms').where('name', roomName).first('id')) ? [] : undefined;
     },
 
     async findById(id: number): Promise<Message | undefined> {

@@ -1,5 +1,6 @@
 import type { Room } from '@parley/contracts';
 import type { Knex } from 'knex';
+import { queryPrepared, type PreparedStatement } from './prepared';
 import type { Executor } from './transaction';
 
 interface RoomWithOwnerRow {
@@ -36,13 +37,17 @@ export const hasNul = (value: string) => value.includes('\0');
 // return the first `limit` matches after `after` in name order.
 const SEARCH_WINDOW = 20_000;
 const ROOM_COLUMNS = 'r.id, r.name, r.created_at, r.owner_id, u.username AS owner_username';
-const SEARCH_NEXT_NAMES = `
-  SELECT ${ROOM_COLUMNS}
-  FROM (SELECT name FROM chat_rooms WHERE name > :after ORDER BY name LIMIT :window) AS n
-  JOIN chat_rooms r ON r.name = n.name
-  JOIN users u ON u.id = r.owner_id
-  WHERE n.name LIKE :pattern ESCAPE '\\'
-  ORDER BY n.name LIMIT :limit`;
+/** Prepared: a walk of the name index, filtered, the same plan for any pattern. */
+const SEARCH_NEXT_NAMES: PreparedStatement = {
+  name: 'parley_search_next_names',
+  text: `
+    SELECT ${ROOM_COLUMNS}
+    FROM (SELECT name FROM chat_rooms WHERE name > $1 ORDER BY name LIMIT $2) AS n
+    JOIN chat_rooms r ON r.name = n.name
+    JOIN users u ON u.id = r.owner_id
+    WHERE n.name LIKE $3 ESCAPE '\\'
+    ORDER BY n.name LIMIT $4`,
+};
 const SEARCH_ALL_MATCHES = `
   WITH matches AS MATERIALIZED (
     SELECT id, name, created_at, owner_id FROM chat_rooms
@@ -91,11 +96,13 @@ export function createRoomsRepository(db: Knex) {
       if (hasNul(query)) return [];
       // Names are stored lower-case, so LIKE (about 4x cheaper than ILIKE) on a lower-case q.
       const bindings = { after: afterName ?? '', pattern: `%${escapeLike(query)}%`, limit };
-      const nearby = await db.raw<{ rows: RoomWithOwnerRow[] }>(SEARCH_NEXT_NAMES, {
-        ...bindings,
-        window: SEARCH_WINDOW,
-      });
-      if (nearby.rows.length >= limit) return nearby.rows.map(toRoom);
+      const nearby = await queryPrepared<RoomWithOwnerRow>(db, SEARCH_NEXT_NAMES, [
+        bindings.after,
+        SEARCH_WINDOW,
+        bindings.pattern,
+        limit,
+      ]);
+      if (nearby.length >= limit) return nearby.map(toRoom);
       const everywhere = await db.raw<{ rows: RoomWithOwnerRow[] }>(SEARCH_ALL_MATCHES, bindings);
       return everywhere.rows.map(toRoom);
     },
