@@ -66,7 +66,7 @@ export async function createChatServer(
     ...deps,
     onCommitted: (roomId, messages) => streams.onMessages(roomId, messages.at(-1)!.seq, messages),
   });
-  const sessions = createSessionRegistry();
+  const sessions = createSessionRegistry(deps.revocations.isKnownRevoked);
   // Only with other nodes (the in-memory adapter has no server-side emit).
   const announce = deps.redis
     ? (name: string) => io.serverSideEmit('presence_changed', name)

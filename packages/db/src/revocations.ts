@@ -65,6 +65,9 @@ export function createRevocationList(
       return isLive ? expiries.has(jti) : revokedTokens.isRevoked(jti);
     },
 
+    /** Whether the token's revocation has been seen here (memory only, live or not). */
+    isKnownRevoked: (jti: string): boolean => expiries.has(jti),
+
     /** A revocation seen in an event, or made by this process (before its event arrives). */
     add,
 

@@ -11,9 +11,12 @@ const SWEEP_MS = 1_000;
 /**
  * The open connections of each token on this node: a revoked token ends them at once, and each
  * one ends within a second of its token's expiry. One timer serves every session (a timer per
- * connection costs memory and, with distinct durations, a timer list each).
+ * connection costs memory and, with distinct durations, a timer list each). `isRevoked` says
+ * whether a revocation of the token has been seen: one that arrived while a connection was being
+ * set up (after its handshake's check, before it was tracked) found nothing to end, so tracking
+ * ends it then.
  */
-export function createSessionRegistry() {
+export function createSessionRegistry(isRevoked: (jti: string) => boolean) {
   const byJti = new Map<string, Set<SessionHolder>>();
   /** A token's `exp` (seconds) → the tokens that expire then. */
   const byExpiry = new Map<number, Set<string>>();
@@ -47,6 +50,8 @@ export function createSessionRegistry() {
         expiring.add(jti);
       }
       holders.add(holder);
+      // After the caller's own set-up (its close handler included) has run.
+      if (isRevoked(jti)) queueMicrotask(() => holder.end('revoked'));
       return () => {
         holders.delete(holder);
         if (holders.size > 0 || byJti.get(jti) !== holders) return;
