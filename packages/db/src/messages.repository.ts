@@ -32,16 +32,27 @@ export const toMessage = (row: MessageRow): Message => ({
   clientId: row.client_id,
 });
 
+/**
+ * A page's rows in seq order: the page after a seq is read ascending, the others (the latest, or
+ * the page before a seq) descending from their end.
+ */
+function inSeqOrder(rows: MessageRow[], page: HistoryPage): Message[] {
+  const messages = rows.map(toMessage);
+  return 'afterSeq' in page ? messages : messages.reverse();
+}
+
 async function readPage(
   query: Knex.QueryBuilder<MessageRow, MessageRow[]>,
   page: HistoryPage,
 ): Promise<Message[]> {
   query.limit(page.limit);
   if ('afterSeq' in page) {
-    return (await query.where('seq', '>', page.afterSeq).orderBy('seq', 'asc')).map(toMessage);
+    query.where('seq', '>', page.afterSeq).orderBy('seq', 'asc');
+  } else {
+    if ('beforeSeq' in page) query.where('seq', '<', page.beforeSeq);
+    query.orderBy('seq', 'desc');
   }
-  if ('beforeSeq' in page) query.where('seq', '<', page.beforeSeq);
-  return (await query.orderBy('seq', 'desc')).map(toMessage).reverse();
+  return inSeqOrder(await query, page);
 }
 
 // A page of the room named $1 ($2 messages), found in the same statement: reading history is then
@@ -112,10 +123,7 @@ export function createMessagesRepository(db: Knex) {
             ? [PAGE_STATEMENTS.before, [roomName, page.limit, page.beforeSeq]]
             : [PAGE_STATEMENTS.latest, [roomName, page.limit]];
       const rows = await queryPrepared<MessageRow>(db, statement, values);
-      if (rows.length > 0) {
-        const messages = rows.map(toMessage);
-        return 'afterSeq' in page ? messages : messages.reverse();
-      }
+      if (rows.length > 0) return inSeqOrder(rows, page);
       // An empty page of a room, or no room at all.
       return (await db('chat_rooms').where('name', roomName).first('id')) ? [] : undefined;
     },
