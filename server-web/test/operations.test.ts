@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
 import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
 import { eventually } from './support';
@@ -63,6 +65,73 @@ describe('health, readiness and metrics', () => {
       headers: { 'x-request-id': 'bad id with spaces' },
     });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('request logs', () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  let app: WebApp;
+  beforeAll(async () => {
+    app = await startWebApp({}, undefined, logger);
+  });
+  afterAll(() => app.close());
+
+  const linesOf = (reqId: string) => lines.filter((line) => line.reqId === reqId);
+
+  test('when requests are answered, then each is logged once with its id, status and no credentials', async () => {
+    const cookie = await signUp(app);
+    const headers = (id: string) => ({ cookie, 'x-request-id': id });
+    await fetch(`${app.url}/api/rooms?q=log`, { headers: headers('log-ok') });
+    await fetch(`${app.url}/api/rooms/${uniqueName('missing')}`, { headers: headers('log-404') });
+
+    const [ok] = await eventually(
+      () => Promise.resolve(linesOf('log-ok')),
+      (found) => found.length > 0,
+    );
+    expect(ok).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { method: 'GET', url: '/api/rooms?q=log' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number) as number,
+    });
+    const [missing] = await eventually(
+      () => Promise.resolve(linesOf('log-404')),
+      (found) => found.length > 0,
+    );
+    expect(missing).toMatchObject({ level: 40, res: { statusCode: 404 } });
+    expect(linesOf('log-ok')).toHaveLength(1);
+    const token = cookie.split('=')[1]!;
+    expect(JSON.stringify(lines)).not.toContain(token);
+  });
+
+  test('when the level is above info, then answered requests are not logged and errors still are', async () => {
+    logger.level = 'warn';
+    try {
+      const cookie = await signUp(app);
+      await fetch(`${app.url}/api/rooms`, { headers: { cookie, 'x-request-id': 'quiet-ok' } });
+      await fetch(`${app.url}/api/rooms/x`, {
+        method: 'DELETE',
+        headers: { 'x-request-id': 'quiet-401' },
+      });
+
+      await eventually(
+        () => Promise.resolve(linesOf('quiet-401')),
+        (found) => found.length > 0,
+      );
+      expect(linesOf('quiet-ok')).toEqual([]);
+    } finally {
+      logger.level = 'info';
+    }
   });
 });
 

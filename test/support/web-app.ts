@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { createLogger, loadConfig, type Config } from '@parley/server-kit';
+import { createLogger, loadConfig, type Config, type Logger } from '@parley/server-kit';
 import { createApp, createDeps, type AppDeps, type LimitOverrides } from '@parley/server-web';
 
 export interface WebApp {
@@ -15,7 +15,8 @@ export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
 
 /**
  * Boots the real website service on port 0 against the run's test database.
- * `env` overrides configuration variables; `limits` raises rate limits for unrelated tests.
+ * `env` overrides configuration variables; `limits` raises rate limits for unrelated tests;
+ * `logger` replaces the one on stdout (to read what the service logs).
  */
 export async function startWebApp(
   env: Record<string, string> = {},
@@ -24,6 +25,7 @@ export async function startWebApp(
     messagesPerSecond: 1_000,
     messageBurst: 2_000,
   },
+  logger?: Logger,
 ): Promise<WebApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -33,8 +35,11 @@ export async function startWebApp(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const logger = createLogger({ level: config.logLevel, name: 'server-web-test' });
-  const deps = await createDeps(config, logger, limits);
+  const deps = await createDeps(
+    config,
+    logger ?? createLogger({ level: config.logLevel, name: 'server-web-test' }),
+    limits,
+  );
   const server = createServer(createApp(deps));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

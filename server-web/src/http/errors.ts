@@ -24,8 +24,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const appError = fromHttpError(error) ?? toAppError(error);
     if (appError.code === 'internal' || appError.code === 'unavailable') {
-      const log = (req as { log?: Logger }).log ?? logger;
-      log.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+      const reqId = res.locals.requestId as string | undefined;
+      logger.error(
+        { err: error, reqId, method: req.method, url: req.originalUrl },
+        'request failed',
+      );
     }
     if (appError.retryAfterSeconds !== undefined) {
       res.set('Retry-After', String(appError.retryAfterSeconds));

@@ -1,24 +1,40 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_LOOP_SAMPLE_MS, type Logger } from '@parley/server-kit';
 import type { Express, Request, RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
-/** JSON request logs with a request id, taken from X-Request-Id when sane and echoed back. */
+/**
+ * One JSON line per request once its response is sent or abandoned, with a request id taken from
+ * X-Request-Id when sane (else made) and echoed back. Nothing is built for a line the level
+ * drops: pino-http made a child logger per request, serializing and redacting the request even
+ * then (about 130 of 330 µs of a cached page's CPU at LOG_LEVEL=warn).
+ */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-  });
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    res.locals.requestId = id;
+    const startedAt = performance.now();
+    res.once('close', () => {
+      const isSent = res.writableFinished;
+      const level =
+        !isSent || res.statusCode < 400 ? 'info' : res.statusCode < 500 ? 'warn' : 'error';
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        {
+          reqId: id,
+          req: { method: req.method, url: req.originalUrl, remoteAddress: req.ip },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(performance.now() - startedAt),
+        },
+        isSent ? 'request completed' : 'request aborted',
+      );
+    });
+    next();
+  };
 }
 
 export function createMetricsRegistry(prefix = 'parley_web_'): Registry {
