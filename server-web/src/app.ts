@@ -62,7 +62,11 @@ function apiRouter(deps: AppDeps): express.Router {
   api.use(express.json({ limit: LIMITS.restBodyMaxBytes }));
   api.use(cookieParser());
   api.use('/auth', authRouter(deps));
-  api.use('/rooms/:name/messages', session, messagesRouter(createMessagesService(deps, rooms)));
+  api.use(
+    '/rooms/:name/messages',
+    session,
+    messagesRouter(createMessagesService(deps, rooms), deps.readCache),
+  );
   api.use('/rooms', session, roomsRouter(deps, rooms));
   return api;
 }

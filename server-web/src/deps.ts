@@ -4,7 +4,6 @@ import {
   createRevocationList,
   createSharedDataAccess,
   listenEvents,
-  SESSIONS_CHANNEL,
   type Db,
   type RevocationList,
   type SharedDataAccess,
@@ -24,6 +23,11 @@ import type { Registry } from 'prom-client';
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher';
 import { createUsersRepository, type UsersRepository } from './auth/users.repository';
 import { createMetricsRegistry } from './http/observability';
+import { createResponseCache, type ResponseCache } from './http/response-cache';
+import { invalidateFor } from './rooms/room-reads';
+
+/** JSON held by the read cache (history pages, room searches), in characters. */
+const READ_CACHE_MAX_CHARS = 32 * 1024 * 1024;
 
 /** Everything the website service needs, built once by main.ts (or a test) and passed in. */
 export interface AppDeps extends SharedDataAccess {
@@ -33,6 +37,11 @@ export interface AppDeps extends SharedDataAccess {
   users: UsersRepository;
   /** Revoked tokens in memory, followed through their events (the database while that is down). */
   revocations: RevocationList;
+  /**
+   * History pages and room searches as sent, invalidated by this node's commits and every node's
+   * committed events; every read goes to the database while the events are not followed.
+   */
+  readCache: ResponseCache;
   /** bcrypt on low-priority worker threads. */
   passwords: PasswordHasher;
   loginLimiter: AttemptLimiter;
@@ -69,18 +78,25 @@ export async function createDeps(
   const revocations = createRevocationList(data.revokedTokens, {
     onError: (error) => logger.warn({ err: error }, 'reading revoked tokens failed'),
   });
+  const readCache = createResponseCache({ maxChars: READ_CACHE_MAX_CHARS });
   // Patient: the service starts, and answers from the database, while PostgreSQL is away.
-  const revocationFeed = await listenEvents({
+  const events = await listenEvents({
     databaseUrl: config.databaseUrl,
-    channels: [SESSIONS_CHANNEL],
     applicationName: 'parley-web',
     isPatient: true,
     onEvent: (event) => {
       if (event.type === 'token_revoked') revocations.add(event);
+      else invalidateFor(readCache, event);
     },
-    onReconnect: () => void revocations.resync(),
-    onDisconnect: revocations.suspend,
-    onError: (error) => logger.warn({ err: error }, 'revoked-tokens listener error'),
+    onReconnect: () => {
+      readCache.resume();
+      void revocations.resync();
+    },
+    onDisconnect: () => {
+      readCache.suspend();
+      revocations.suspend();
+    },
+    onError: (error) => logger.warn({ err: error }, 'committed-events listener error'),
   });
   return {
     config,
@@ -88,6 +104,7 @@ export async function createDeps(
     db,
     ...data,
     revocations,
+    readCache,
     users: createUsersRepository(db),
     loginLimiter: createAttemptLimiter(
       {
@@ -109,7 +126,7 @@ export async function createDeps(
     metrics: createMetricsRegistry(),
     passwords,
     async close() {
-      await revocationFeed.close();
+      await events.close();
       revocations.close();
       await passwords.close();
       await db.destroy();

@@ -17,13 +17,14 @@ export type CommittedEvent =
       lastSeq: number;
       messages: Message[];
     }
+  | { type: 'room_created'; roomId: number; roomName: string }
   | { type: 'room_deleted'; roomId: number; roomName: string }
   /** `exp`: the token's expiry (seconds since the epoch), after which it is refused anyway. */
   | { type: 'token_revoked'; jti: string; userId: number; exp: number };
 
-/** Rooms and messages: what chat nodes follow. */
+/** Rooms and messages: what chat nodes follow, and website nodes for their cached reads. */
 export const EVENTS_CHANNEL = 'parley_events';
-/** Revoked tokens, on a channel of their own so website nodes follow them without the messages. */
+/** Revoked tokens. */
 export const SESSIONS_CHANNEL = 'parley_sessions';
 export const ALL_CHANNELS = [EVENTS_CHANNEL, SESSIONS_CHANNEL] as const;
 export type EventChannel = (typeof ALL_CHANNELS)[number];

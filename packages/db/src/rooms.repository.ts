@@ -79,11 +79,11 @@ export function createRoomsRepository(db: Knex) {
       return row && toRoom(row);
     },
 
-    async insert(name: string, ownerId: number): Promise<Room> {
-      const [inserted] = await db('chat_rooms')
+    async insert(name: string, ownerId: number, executor: Executor = db): Promise<Room> {
+      const [inserted] = await executor('chat_rooms')
         .insert({ name, owner_id: ownerId })
         .returning<{ id: number }[]>('id');
-      const row = await selectRooms(db).where('r.id', inserted!.id).first();
+      const row = await selectRooms(executor).where('r.id', inserted!.id).first();
       return toRoom(row!);
     },
 

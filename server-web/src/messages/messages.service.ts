@@ -1,19 +1,26 @@
 import type { HistoryQuery, Message, PostMessageBody } from '@parley/contracts';
 import { AppError, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
+import { invalidateFor } from '../rooms/room-reads';
 import type { RoomsService } from '../rooms/rooms.service';
 
-type Deps = Pick<AppDeps, 'messages' | 'messageLimiter'>;
+type Deps = Pick<AppDeps, 'messages' | 'messageLimiter' | 'readCache'>;
+
+/** A history page, and whether messages written later can still change it. */
+export interface HistoryPage {
+  messages: Message[];
+  isFinal: boolean;
+}
 
 const roomNotFound = () => new AppError('room_not_found', 'This room does not exist');
 
 export function createMessagesService(deps: Deps, roomsService: RoomsService) {
-  const { messages, messageLimiter } = deps;
+  const { messages, messageLimiter, readCache } = deps;
   return {
-    async history(roomName: string, query: HistoryQuery): Promise<Message[]> {
+    async history(roomName: string, query: HistoryQuery): Promise<HistoryPage> {
       const page = await messages.historyByRoomName(roomName, query);
       if (!page) throw roomNotFound();
-      return page;
+      return { messages: page, isFinal: isFinalPage(query, page) };
     },
 
     /**
@@ -34,7 +41,20 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
         },
       ]);
       if (!written || written.outcome === 'room_gone') throw roomNotFound();
+      // Its event reaches every node after commit; this node's next read must see it already.
+      invalidateFor(readCache, { type: 'message_written', roomName: room.name });
       return written.message;
     },
   };
+}
+
+/**
+ * Seqs start at 1, have no gaps and are never reused within a room, and a seq commits only after
+ * every lower one: so a page that reaches the seq just below its beforeSeq, or fills its limit
+ * after its afterSeq, holds the same messages for as long as the room exists.
+ */
+function isFinalPage(query: HistoryQuery, page: Message[]): boolean {
+  if (query.beforeSeq !== undefined) return page.at(-1)?.seq === query.beforeSeq - 1;
+  if (query.afterSeq !== undefined) return page.length === query.limit;
+  return false;
 }

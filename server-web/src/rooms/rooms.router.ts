@@ -2,14 +2,22 @@ import { parseInput } from '@parley/server-kit';
 import { createRoomBodySchema, listRoomsQuerySchema } from '@parley/contracts';
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
+import { sendCached } from '../http/response-cache';
 import { sessionOf } from '../http/session';
+import { SEARCH_SCOPE } from './room-reads';
 import type { RoomsService } from './rooms.service';
 
 export function roomsRouter(deps: AppDeps, rooms: RoomsService): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    res.json(await rooms.list(parseInput(listRoomsQuerySchema, req.query)));
+    const query = parseInput(listRoomsQuerySchema, req.query);
+    const key = JSON.stringify([query.q ?? null, query.cursor ?? null, query.limit]);
+    const page = await deps.readCache.read(SEARCH_SCOPE, key, async () => ({
+      body: await rooms.list(query),
+      isFinal: false,
+    }));
+    sendCached(req, res, page);
   });
 
   router.post('/', async (req, res) => {

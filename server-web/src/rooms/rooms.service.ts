@@ -2,6 +2,7 @@ import type { ListRoomsQuery, Room, RoomsPage } from '@parley/contracts';
 import { publishEvent } from '@parley/db';
 import { AppError, isUniqueViolation, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
+import { invalidateFor } from './room-reads';
 
 // The cursor is the last name of the previous page, opaque to clients.
 const encodeCursor = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
@@ -16,7 +17,9 @@ function decodeCursor(cursor: string): string {
   return name;
 }
 
-export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms' | 'transaction'>) {
+type Deps = Pick<AppDeps, 'rooms' | 'transaction' | 'readCache'>;
+
+export function createRoomsService({ rooms, transaction, readCache }: Deps) {
   return {
     async list(query: ListRoomsQuery): Promise<RoomsPage> {
       const found = await rooms.search({
@@ -34,9 +37,20 @@ export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms'
       };
     },
 
+    /** Creates the room; every node hears of it after commit, this one before it answers. */
     async create(name: string, session: Session): Promise<Room> {
       try {
-        return await rooms.insert(name, session.userId);
+        const room = await transaction(async (tx) => {
+          const inserted = await rooms.insert(name, session.userId, tx);
+          await publishEvent(tx, {
+            type: 'room_created',
+            roomId: inserted.id,
+            roomName: inserted.name,
+          });
+          return inserted;
+        });
+        invalidateFor(readCache, { type: 'room_created', roomId: room.id, roomName: room.name });
+        return room;
       } catch (error) {
         if (isUniqueViolation(error, 'chat_rooms_name_unique')) {
           throw new AppError('room_exists', 'A room with that name exists');
@@ -51,17 +65,20 @@ export function createRoomsService({ rooms, transaction }: Pick<AppDeps, 'rooms'
       return room;
     },
 
-    /** Deletes the room and, by cascade, its messages; chat nodes hear of it after commit. */
+    /** Deletes the room and, by cascade, its messages; every node hears of it after commit. */
     async delete(name: string, session: Session): Promise<void> {
-      await transaction(async (tx) => {
+      const deleted = await transaction(async (tx) => {
         const room = await rooms.findByName(name, tx);
         if (!room) throw new AppError('room_not_found', 'This room does not exist');
         if (room.owner.id !== session.userId) {
           throw new AppError('forbidden', 'Only the owner of a room can delete it');
         }
         await rooms.deleteById(room.id, tx);
-        await publishEvent(tx, { type: 'room_deleted', roomId: room.id, roomName: room.name });
+        const event = { type: 'room_deleted', roomId: room.id, roomName: room.name } as const;
+        await publishEvent(tx, event);
+        return event;
       });
+      invalidateFor(readCache, deleted);
     },
   };
 }
