@@ -32,8 +32,9 @@ export function createApp(deps: AppDeps): Express {
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
-  app.use(healthRouter(deps.db, deps.metrics));
+  // The API first: its requests then pass no other router's routes.
   app.use('/api', apiRouter(deps), notFound);
+  app.use(healthRouter(deps.db, deps.metrics));
   if (deps.staticDir) {
     // Built files have content hashes in their names: cache them for good. The shell never.
     app.use(express.static(deps.staticDir, { index: false, maxAge: '1y', immutable: true }));
