@@ -26,8 +26,8 @@ import { createMetricsRegistry } from './http/observability';
 import { createResponseCache, type ResponseCache } from './http/response-cache';
 import { invalidateFor } from './rooms/room-reads';
 
-/** JSON held by the read cache (history pages, room searches), in characters. */
-const READ_CACHE_MAX_CHARS = 32 * 1024 * 1024;
+/** Bytes of JSON held by the read cache (history pages, room searches). */
+const READ_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Everything the website service needs, built once by main.ts (or a test) and passed in. */
 export interface AppDeps extends SharedDataAccess {
@@ -78,7 +78,7 @@ export async function createDeps(
   const revocations = createRevocationList(data.revokedTokens, {
     onError: (error) => logger.warn({ err: error }, 'reading revoked tokens failed'),
   });
-  const readCache = createResponseCache({ maxChars: READ_CACHE_MAX_CHARS });
+  const readCache = createResponseCache({ maxBytes: READ_CACHE_MAX_BYTES });
   // Patient: the service starts, and answers from the database, while PostgreSQL is away.
   const events = await listenEvents({
     databaseUrl: config.databaseUrl,

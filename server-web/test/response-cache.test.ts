@@ -27,7 +27,7 @@ const instant = (body: unknown, isFinal = false) => {
 
 describe('the read cache', () => {
   test('when live, then a response read twice is loaded once; while suspended, every read loads', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     const page = instant({ messages: ['hi'] });
 
     await cache.read('room', 'latest', page.load);
@@ -37,7 +37,7 @@ describe('the read cache', () => {
     const first = await cache.read('room', 'latest', page.load);
     const second = await cache.read('room', 'latest', page.load);
     expect(page.calls()).toBe(2);
-    expect(second.json).toBe(JSON.stringify({ messages: ['hi'] }));
+    expect(second.body.toString()).toBe(JSON.stringify({ messages: ['hi'] }));
     expect(second).toBe(first);
 
     cache.suspend();
@@ -48,14 +48,14 @@ describe('the read cache', () => {
   });
 
   test('when the scope changes while a load runs, then that load is answered but not kept', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const page = controlledLoad({ messages: ['old'] });
 
     const reading = cache.read('room', 'latest', page.load);
     cache.invalidate('room');
     page.answer();
-    expect((await reading).json).toContain('old');
+    expect((await reading).body.toString()).toContain('old');
 
     const again = cache.read('room', 'latest', page.load);
     expect(page.calls()).toBe(2);
@@ -66,7 +66,7 @@ describe('the read cache', () => {
   });
 
   test('when another scope changes while a load runs, then that load is kept', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const page = controlledLoad({ messages: [] });
 
@@ -80,7 +80,7 @@ describe('the read cache', () => {
   });
 
   test('when a scope changes, then its final responses stay and the rest go; when it is deleted, all go', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const latest = instant({ messages: [3] });
     const older = instant({ messages: [1, 2] }, true);
@@ -102,7 +102,7 @@ describe('the read cache', () => {
   });
 
   test('when a final load is overtaken by a change, then it is kept; by a deletion, it is not', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const older = controlledLoad({ messages: [1, 2] }, true);
 
@@ -125,7 +125,7 @@ describe('the read cache', () => {
   });
 
   test('when the cache is suspended and resumed while a load runs, then that load is not kept', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const page = controlledLoad({ rooms: [] });
 
@@ -142,7 +142,7 @@ describe('the read cache', () => {
   });
 
   test('when a load fails, then the error passes through and nothing is kept', async () => {
-    const cache = createResponseCache({ maxChars: 10_000 });
+    const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const failing = () => Promise.reject(new Error('no such room'));
 
@@ -153,7 +153,7 @@ describe('the read cache', () => {
   test('when the JSON held passes its limit, then the least recently read responses go first', async () => {
     const body = { text: 'x'.repeat(90) };
     const size = JSON.stringify(body).length + 'room\0p0'.length;
-    const cache = createResponseCache({ maxChars: size * 3 });
+    const cache = createResponseCache({ maxBytes: size * 3 });
     cache.resume();
     const pages = [0, 1, 2, 3].map(() => instant(body));
     for (const index of [0, 1, 2]) await cache.read('room', `p${index}`, pages[index]!.load);

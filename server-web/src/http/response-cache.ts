@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
 
-/** A response body as sent: its JSON text, and the ETag Express gives it (made on first send). */
+/**
+ * A response as sent: its JSON, encoded once (not on every send), and the ETag Express gives it
+ * (made on first send).
+ */
 export interface CachedResponse {
-  json: string;
+  body: Buffer;
   etag?: string;
 }
 
@@ -48,16 +51,16 @@ export interface ResponseCache {
   suspend(): void;
   /** Invalidations arrive again: start empty and store from now on. */
   resume(): void;
-  /** Characters of JSON held. */
+  /** Bytes of JSON held. */
   size(): number;
 }
 
 /**
  * An in-process cache of read responses, kept correct by invalidations: the node's own commits and
  * every node's committed events (while it is not live, that is while it may miss events, every
- * read loads). Least recently read entries go once the JSON held exceeds `maxChars`.
+ * read loads). Least recently read entries go once the JSON held exceeds `maxBytes`.
  */
-export function createResponseCache({ maxChars }: { maxChars: number }): ResponseCache {
+export function createResponseCache({ maxBytes }: { maxBytes: number }): ResponseCache {
   /** Every entry by scope and key, least recently read first. */
   const entries = new Map<string, Entry>();
   const scopes = new Map<string, Scope>();
@@ -93,7 +96,7 @@ export function createResponseCache({ maxChars }: { maxChars: number }): Respons
     (entry.isFinal ? entry.scope.final : entry.scope.changing).set(entry.key, entry);
     held += entry.size;
     for (const oldest of entries.values()) {
-      if (held <= maxChars) break;
+      if (held <= maxBytes) break;
       remove(oldest);
       dropIfUnused(oldest.scope);
     }
@@ -119,20 +122,20 @@ export function createResponseCache({ maxChars }: { maxChars: number }): Respons
         entries.set(id, hit);
         return hit.response;
       }
-      if (!isLive) return { json: JSON.stringify((await load()).body) };
+      if (!isLive) return encode(await load());
       const scope = scopeNamed(scopeName);
       const before = { epoch, changes: scope.changes, deletions: scope.deletions };
       scope.loads += 1;
       try {
         const loaded = await load();
-        const response: CachedResponse = { json: JSON.stringify(loaded.body) };
+        const response = encode(loaded);
         const isCurrent =
           isLive &&
           epoch === before.epoch &&
           scope.deletions === before.deletions &&
           (loaded.isFinal || scope.changes === before.changes);
         if (isCurrent) {
-          const size = response.json.length + id.length;
+          const size = response.body.length + id.length;
           store({ id, scope, key, response, isFinal: loaded.isFinal, size });
         }
         return response;
@@ -170,12 +173,16 @@ export function createResponseCache({ maxChars }: { maxChars: number }): Respons
   };
 }
 
+const encode = (loaded: LoadedResponse): CachedResponse => ({
+  body: Buffer.from(JSON.stringify(loaded.body)),
+});
+
 /** Sends a cached response as res.json would, with the ETag Express would compute (once). */
 export function sendCached(req: Request, res: Response, response: CachedResponse): void {
   if (response.etag === undefined) {
-    const etagOf = req.app.get('etag fn') as ((body: string, encoding: string) => string) | false;
-    response.etag = etagOf ? etagOf(response.json, 'utf8') : '';
+    const etagOf = req.app.get('etag fn') as ((body: Buffer) => string) | false;
+    response.etag = etagOf ? etagOf(response.body) : '';
   }
   if (response.etag) res.set('ETag', response.etag);
-  res.type('json').send(response.json);
+  res.set('Content-Type', 'application/json; charset=utf-8').send(response.body);
 }
