@@ -64,10 +64,10 @@ function apiRouter(deps: AppDeps): express.Router {
   api.use(cookieParser());
   api.use('/auth', authRouter(deps));
   api.use(
-    '/rooms/:name/messages',
+    '/rooms',
     session,
     messagesRouter(createMessagesService(deps, rooms), deps.readCache),
+    roomsRouter(deps, rooms),
   );
-  api.use('/rooms', session, roomsRouter(deps, rooms));
   return api;
 }

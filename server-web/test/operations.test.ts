@@ -30,8 +30,10 @@ describe('health, readiness and metrics', () => {
 
   test('when requests were answered, then /metrics counts them by route and status', async () => {
     const cookie = await signUp(app);
+    const missing = uniqueName('missing');
     await fetch(`${app.url}/api/rooms`, { headers: { cookie } });
-    await fetch(`${app.url}/api/rooms/${uniqueName('missing')}`, { headers: { cookie } });
+    await fetch(`${app.url}/api/rooms/${missing}`, { headers: { cookie } });
+    await fetch(`${app.url}/api/rooms/${missing}/messages`, { headers: { cookie } });
 
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
 
@@ -44,6 +46,10 @@ describe('health, readiness and metrics', () => {
     expect(metrics).toMatch(
       /http_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/api\/auth\/register",status="201"\}/,
     );
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/api\/rooms\/:name\/messages",status="404"\} 1/,
+    );
+    expect(metrics).not.toContain(missing);
     expect(metrics).toContain('parley_web_process_cpu_seconds_total');
   });
 

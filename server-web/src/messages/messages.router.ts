@@ -8,12 +8,15 @@ import type { createMessagesService } from './messages.service';
 
 type MessagesService = ReturnType<typeof createMessagesService>;
 
-/** Mounted under /api/rooms/:name/messages. */
+/**
+ * Mounted under /api/rooms, after the session check: the full path is a route of its own, so a
+ * history read passes no further router, and metrics see the template, never the room's name.
+ */
 export function messagesRouter(messages: MessagesService, cache: ResponseCache): Router {
-  const router = Router({ mergeParams: true });
+  const router = Router();
 
-  router.get('/', async (req, res) => {
-    const { name } = req.params as { name: string };
+  router.get('/:name/messages', async (req, res) => {
+    const { name } = req.params;
     const query = parseInput(historyQuerySchema, req.query);
     const key = `${query.beforeSeq ?? ''}|${query.afterSeq ?? ''}|${query.limit}`;
     const page = await cache.read(historyScope(name), key, async () => {
@@ -23,8 +26,8 @@ export function messagesRouter(messages: MessagesService, cache: ResponseCache):
     sendCached(req, res, page);
   });
 
-  router.post('/', async (req, res) => {
-    const { name } = req.params as { name: string };
+  router.post('/:name/messages', async (req, res) => {
+    const { name } = req.params;
     const body = parseInput(postMessageBodySchema, req.body);
     res.status(201).json({ message: await messages.post(name, body, sessionOf(res)) });
   });
