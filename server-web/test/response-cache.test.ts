@@ -65,6 +65,38 @@ describe('the read cache', () => {
     expect(page.calls()).toBe(2);
   });
 
+  test('when reads of one response miss together, then one load answers them all', async () => {
+    const cache = createResponseCache({ maxBytes: 10_000 });
+    cache.resume();
+    const page = controlledLoad({ messages: ['hi'] });
+
+    const reads = [1, 2, 3].map(() => cache.read('room', 'latest', page.load));
+    page.answer();
+    const answers = await Promise.all(reads);
+
+    expect(page.calls()).toBe(1);
+    expect(answers.map((answer) => answer.body.toString())).toEqual(
+      Array(3).fill(JSON.stringify({ messages: ['hi'] })),
+    );
+  });
+
+  test('when the scope changed after a load began, then a later read loads anew', async () => {
+    const cache = createResponseCache({ maxBytes: 10_000 });
+    cache.resume();
+    const page = controlledLoad({ messages: ['old'] });
+
+    const first = cache.read('room', 'latest', page.load);
+    cache.invalidate('room');
+    const second = cache.read('room', 'latest', page.load);
+    expect(page.calls()).toBe(2);
+    page.answer();
+    page.answer();
+    await Promise.all([first, second]);
+    await cache.read('room', 'latest', page.load);
+
+    expect(page.calls()).toBe(2);
+  });
+
   test('when another scope changes while a load runs, then that load is kept', async () => {
     const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();

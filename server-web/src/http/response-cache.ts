@@ -28,6 +28,14 @@ interface Scope {
   deletions: number;
   /** Loads in flight: the scope and its counts are kept until they end. */
   loads: number;
+  /** The latest load of each key, which reads of that key join while nothing changed since. */
+  loading: Map<string, Loading>;
+}
+
+interface Loading {
+  epoch: number;
+  changes: number;
+  response: Promise<CachedResponse>;
 }
 
 interface Entry {
@@ -72,7 +80,15 @@ export function createResponseCache({ maxBytes }: { maxBytes: number }): Respons
   const scopeNamed = (name: string): Scope => {
     let scope = scopes.get(name);
     if (!scope) {
-      scope = { name, changing: new Map(), final: new Map(), changes: 0, deletions: 0, loads: 0 };
+      scope = {
+        name,
+        changing: new Map(),
+        final: new Map(),
+        changes: 0,
+        deletions: 0,
+        loads: 0,
+        loading: new Map(),
+      };
       scopes.set(name, scope);
     }
     return scope;
@@ -124,22 +140,32 @@ export function createResponseCache({ maxBytes }: { maxBytes: number }): Respons
       }
       if (!isLive) return encode(await load());
       const scope = scopeNamed(scopeName);
+      // Reads that miss together (a popular page after a message) share one load.
+      const shared = scope.loading.get(key);
+      if (shared && shared.epoch === epoch && shared.changes === scope.changes) {
+        return shared.response;
+      }
       const before = { epoch, changes: scope.changes, deletions: scope.deletions };
       scope.loads += 1;
-      try {
+      const response = (async () => {
         const loaded = await load();
-        const response = encode(loaded);
+        const encoded = encode(loaded);
         const isCurrent =
           isLive &&
           epoch === before.epoch &&
           scope.deletions === before.deletions &&
           (loaded.isFinal || scope.changes === before.changes);
         if (isCurrent) {
-          const size = response.body.length + id.length;
-          store({ id, scope, key, response, isFinal: loaded.isFinal, size });
+          const size = encoded.body.length + id.length;
+          store({ id, scope, key, response: encoded, isFinal: loaded.isFinal, size });
         }
-        return response;
+        return encoded;
+      })();
+      scope.loading.set(key, { epoch: before.epoch, changes: before.changes, response });
+      try {
+        return await response;
       } finally {
+        if (scope.loading.get(key)?.response === response) scope.loading.delete(key);
         scope.loads -= 1;
         dropIfUnused(scope);
       }
