@@ -95,6 +95,29 @@ describe('cached reads on several website nodes', () => {
     expect(await revalidate(second, latest, auth, own.etag!)).toBe(304);
   });
 
+  test('when a client catches up after a seq, then a partial page is read from the database and a full one is kept', async () => {
+    const node = await startNode();
+    const { token } = await register(node);
+    const auth = bearer(token);
+    const room = uniqueName('catching-up');
+    expect((await postJson(node, '/api/rooms', { name: room }, auth)).status).toBe(201);
+    for (const content of ['one', 'two', 'three']) {
+      expect((await postJson(node, `/api/rooms/${room}/messages`, { content }, auth)).status).toBe(
+        201,
+      );
+    }
+    // The node listens once it has started; read a page until it keeps one.
+    await readUntilCached(node, `/api/rooms/${room}/messages?afterSeq=0&limit=2`, auth);
+    const held = node.deps.readCache.size();
+
+    const tail = await get(node, `/api/rooms/${room}/messages?afterSeq=1&limit=5`, auth);
+    expect(contents(tail)).toEqual(['two', 'three']);
+    expect(node.deps.readCache.size()).toBe(held);
+    const full = await get(node, `/api/rooms/${room}/messages?afterSeq=1&limit=2`, auth);
+    expect(contents(full)).toEqual(['two', 'three']);
+    expect(node.deps.readCache.size()).toBeGreaterThan(held);
+  });
+
   test('when a room is created and deleted on one node, then another node’s search and history follow within a second', async () => {
     const [first, second] = await Promise.all([startNode(), startNode()]);
     const { token } = await register(first);

@@ -173,6 +173,22 @@ describe('the read cache', () => {
     await again;
   });
 
+  test('when a load is marked unkept, then every read of it loads', async () => {
+    const cache = createResponseCache({ maxBytes: 10_000 });
+    cache.resume();
+    let calls = 0;
+    const tail = () => {
+      calls += 1;
+      return Promise.resolve({ body: { messages: [] }, isFinal: false, isUnkept: true });
+    };
+
+    await cache.read('room', 'after-9', tail);
+    await cache.read('room', 'after-9', tail);
+
+    expect(calls).toBe(2);
+    expect(cache.size()).toBe(0);
+  });
+
   test('when a load fails, then the error passes through and nothing is kept', async () => {
     const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();

@@ -13,6 +13,8 @@ export interface CachedResponse {
 export interface LoadedResponse {
   body: unknown;
   isFinal: boolean;
+  /** Answered but never kept: a reader needs it as fresh as the database. */
+  isUnkept?: boolean;
 }
 
 /**
@@ -155,7 +157,7 @@ export function createResponseCache({ maxBytes }: { maxBytes: number }): Respons
           epoch === before.epoch &&
           scope.deletions === before.deletions &&
           (loaded.isFinal || scope.changes === before.changes);
-        if (isCurrent) {
+        if (isCurrent && !loaded.isUnkept) {
           const size = encoded.body.length + id.length;
           store({ id, scope, key, response: encoded, isFinal: loaded.isFinal, size });
         }

@@ -20,8 +20,8 @@ export function messagesRouter(messages: MessagesService, cache: ResponseCache):
     const query = parseInput(historyQuerySchema, req.query);
     const key = `${query.beforeSeq ?? ''}|${query.afterSeq ?? ''}|${query.limit}`;
     const page = await cache.read(historyScope(name), key, async () => {
-      const { messages: found, isFinal } = await messages.history(name, query);
-      return { body: { messages: found }, isFinal };
+      const { messages: found, isFinal, isCatchingUp } = await messages.history(name, query);
+      return { body: { messages: found }, isFinal, isUnkept: isCatchingUp };
     });
     sendCached(req, res, page);
   });

@@ -10,6 +10,12 @@ type Deps = Pick<AppDeps, 'messages' | 'messageLimiter' | 'readCache'>;
 export interface HistoryPage {
   messages: Message[];
   isFinal: boolean;
+  /**
+   * An afterSeq page that is not full: the newest messages, read by a client filling a gap in
+   * its live stream, which stops when a page brings nothing new. A copy kept in memory could lag
+   * that stream by an event's delay, so these are always read from the database.
+   */
+  isCatchingUp: boolean;
 }
 
 const roomNotFound = () => new AppError('room_not_found', 'This room does not exist');
@@ -20,7 +26,8 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
     async history(roomName: string, query: HistoryQuery): Promise<HistoryPage> {
       const page = await messages.historyByRoomName(roomName, query);
       if (!page) throw roomNotFound();
-      return { messages: page, isFinal: isFinalPage(query, page) };
+      const isFinal = isFinalPage(query, page);
+      return { messages: page, isFinal, isCatchingUp: query.afterSeq !== undefined && !isFinal };
     },
 
     /**
