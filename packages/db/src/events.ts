@@ -22,19 +22,12 @@ export type CommittedEvent =
   /** `exp`: the token's expiry (seconds since the epoch), after which it is refused anyway. */
   | { type: 'token_revoked'; jti: string; userId: number; exp: number };
 
-/** Rooms and messages: what chat nodes follow, and website nodes for their cached reads. */
+/** Every event travels on this channel: chat and website nodes follow all of them. */
 export const EVENTS_CHANNEL = 'parley_events';
-/** Revoked tokens. */
-export const SESSIONS_CHANNEL = 'parley_sessions';
-export const ALL_CHANNELS = [EVENTS_CHANNEL, SESSIONS_CHANNEL] as const;
-export type EventChannel = (typeof ALL_CHANNELS)[number];
-
-const channelOf = (event: CommittedEvent): EventChannel =>
-  event.type === 'token_revoked' ? SESSIONS_CHANNEL : EVENTS_CHANNEL;
 
 /**
  * Queues the events in `tx`, in order, with one statement: listeners receive them when, and only
- * if, the transaction commits, in commit order (within each channel).
+ * if, the transaction commits, in commit order.
  */
 export async function publishEvents(
   tx: Knex | Knex.Transaction,
@@ -42,9 +35,8 @@ export async function publishEvents(
 ): Promise<void> {
   if (events.length === 0) return;
   await tx.raw(
-    `SELECT pg_notify(channel, payload)
-     FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS e(channel, payload, n) ORDER BY n`,
-    [events.map(channelOf), events.map((event) => JSON.stringify(event))],
+    'SELECT pg_notify(?, payload) FROM unnest(?::text[]) WITH ORDINALITY AS e(payload, n) ORDER BY n',
+    [EVENTS_CHANNEL, events.map((event) => JSON.stringify(event))],
   );
 }
 
@@ -58,8 +50,6 @@ export interface EventListener {
 
 export interface ListenOptions {
   databaseUrl: string;
-  /** The channels to follow; all of them when not given. */
-  channels?: readonly EventChannel[];
   onEvent: (event: CommittedEvent) => void;
   /** Called after a lost listening connection is back: events in the gap were not received. */
   onReconnect?: () => void;
@@ -78,7 +68,6 @@ export interface ListenOptions {
 
 /** Listens on a dedicated connection and reconnects on its own until closed. */
 export async function listenEvents(options: ListenOptions): Promise<EventListener> {
-  const channels: readonly string[] = options.channels ?? ALL_CHANNELS;
   let client: pg.Client | undefined;
   let isClosed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -91,7 +80,7 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
       application_name: options.applicationName,
     });
     next.on('notification', (notification) => {
-      if (!channels.includes(notification.channel) || !notification.payload) return;
+      if (notification.channel !== EVENTS_CHANNEL || !notification.payload) return;
       // A throw here would escape through pg's socket handler and crash the process.
       try {
         options.onEvent(JSON.parse(notification.payload) as CommittedEvent);
@@ -106,7 +95,7 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
     next.on('end', () => scheduleReconnect(next));
     try {
       await next.connect();
-      for (const channel of channels) await next.query(`LISTEN ${channel}`);
+      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
     } catch (error) {
       next.end().catch(() => undefined);
       throw error;
