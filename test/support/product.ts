@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 
 /** Runs the product as `npm start` does (scripts/start.ts), for tests. */
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+/** tsx as a loader of this Node process: signals reach the product itself, as in `npm start`. */
+const TSX_LOADER = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,7 +27,7 @@ export function spawnStart(
   env: Record<string, string>,
   user?: OsUser,
 ): ChildProcessByStdio<null, Readable, Readable> {
-  return spawn(TSX, [path.join(ROOT, 'scripts', 'start.ts')], {
+  return spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'scripts', 'start.ts')], {
     cwd,
     env: {
       PATH: process.env.PATH,
