@@ -1,7 +1,7 @@
 import type { HistoryQuery, Message, PostMessageBody } from '@parley/contracts';
 import { AppError, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
-import { invalidateFor } from '../rooms/room-reads';
+import { historyScope } from '../rooms/room-reads';
 import type { RoomsService } from '../rooms/rooms.service';
 
 type Deps = Pick<AppDeps, 'messages' | 'messageLimiter' | 'readCache'>;
@@ -49,7 +49,7 @@ export function createMessagesService(deps: Deps, roomsService: RoomsService) {
       ]);
       if (!written || written.outcome === 'room_gone') throw roomNotFound();
       // Its event reaches every node after commit; this node's next read must see it already.
-      invalidateFor(readCache, { type: 'message_written', roomName: room.name });
+      readCache.invalidate(historyScope(room.name));
       return written.message;
     },
   };

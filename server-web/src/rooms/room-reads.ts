@@ -9,11 +9,10 @@ export const SEARCH_SCOPE = 'search';
 /** Invalidates the cached responses a committed change makes stale, on this node. */
 export function invalidateFor(
   cache: Pick<ResponseCache, 'invalidate'>,
-  event: CommittedEvent | { type: 'message_written'; roomName: string },
+  event: CommittedEvent,
 ): void {
   switch (event.type) {
     case 'messages_created':
-    case 'message_written':
       cache.invalidate(historyScope(event.roomName));
       break;
     case 'room_created':

@@ -40,16 +40,17 @@ export function createRoomsService({ rooms, transaction, readCache }: Deps) {
     /** Creates the room; every node hears of it after commit, this one before it answers. */
     async create(name: string, session: Session): Promise<Room> {
       try {
-        const room = await transaction(async (tx) => {
+        const { room, event } = await transaction(async (tx) => {
           const inserted = await rooms.insert(name, session.userId, tx);
-          await publishEvent(tx, {
+          const created = {
             type: 'room_created',
             roomId: inserted.id,
             roomName: inserted.name,
-          });
-          return inserted;
+          } as const;
+          await publishEvent(tx, created);
+          return { room: inserted, event: created };
         });
-        invalidateFor(readCache, { type: 'room_created', roomId: room.id, roomName: room.name });
+        invalidateFor(readCache, event);
         return room;
       } catch (error) {
         if (isUniqueViolation(error, 'chat_rooms_name_unique')) {
