@@ -1,7 +1,7 @@
-import { createResponseCache, type LoadedResponse } from '../src/http/response-cache';
+import { createResponseCache, type Keep, type LoadedResponse } from '../src/http/response-cache';
 
 /** A load whose answer the test gives when it chooses; counts how often it ran. */
-function controlledLoad(body: unknown, isFinal = false) {
+function controlledLoad(body: unknown, keep: Keep = 'until-changed') {
   let calls = 0;
   const pending: ((loaded: LoadedResponse) => void)[] = [];
   return {
@@ -10,17 +10,17 @@ function controlledLoad(body: unknown, isFinal = false) {
       calls += 1;
       return new Promise<LoadedResponse>((resolve) => pending.push(resolve));
     },
-    answer: () => pending.shift()!({ body, isFinal }),
+    answer: () => pending.shift()!({ body, keep }),
   };
 }
 
-const instant = (body: unknown, isFinal = false) => {
+const instant = (body: unknown, keep: Keep = 'until-changed') => {
   let calls = 0;
   return {
     calls: () => calls,
     load: () => {
       calls += 1;
-      return Promise.resolve({ body, isFinal });
+      return Promise.resolve({ body, keep });
     },
   };
 };
@@ -115,7 +115,7 @@ describe('the read cache', () => {
     const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
     const latest = instant({ messages: [3] });
-    const older = instant({ messages: [1, 2] }, true);
+    const older = instant({ messages: [1, 2] }, 'until-deleted');
     const other = instant({ messages: [] });
     const readAll = async () => {
       await cache.read('room', 'latest', latest.load);
@@ -136,7 +136,7 @@ describe('the read cache', () => {
   test('when a final load is overtaken by a change, then it is kept; by a deletion, it is not', async () => {
     const cache = createResponseCache({ maxBytes: 10_000 });
     cache.resume();
-    const older = controlledLoad({ messages: [1, 2] }, true);
+    const older = controlledLoad({ messages: [1, 2] }, 'until-deleted');
 
     const changed = cache.read('room', 'before-3', older.load);
     cache.invalidate('room');
@@ -179,7 +179,7 @@ describe('the read cache', () => {
     let calls = 0;
     const tail = () => {
       calls += 1;
-      return Promise.resolve({ body: { messages: [] }, isFinal: false, isUnkept: true });
+      return Promise.resolve({ body: { messages: [] }, keep: 'never' as const });
     };
 
     await cache.read('room', 'after-9', tail);

@@ -9,12 +9,16 @@ export interface CachedResponse {
   etag?: string;
 }
 
-/** What a read loads: the body, and whether commits other than a deletion can still change it. */
+/**
+ * How long a loaded response may be kept: until its scope is deleted (no other commit can change
+ * it), until its scope next changes, or not at all (a reader needs it as fresh as the database).
+ */
+export type Keep = 'until-deleted' | 'until-changed' | 'never';
+
+/** What a read loads: the body, and how long it may be kept. */
 export interface LoadedResponse {
   body: unknown;
-  isFinal: boolean;
-  /** Answered but never kept: a reader needs it as fresh as the database. */
-  isUnkept?: boolean;
+  keep: Keep;
 }
 
 /**
@@ -152,14 +156,15 @@ export function createResponseCache({ maxBytes }: { maxBytes: number }): Respons
       const response = (async () => {
         const loaded = await load();
         const encoded = encode(loaded);
+        const isFinal = loaded.keep === 'until-deleted';
         const isCurrent =
           isLive &&
           epoch === before.epoch &&
           scope.deletions === before.deletions &&
-          (loaded.isFinal || scope.changes === before.changes);
-        if (isCurrent && !loaded.isUnkept) {
+          (isFinal || scope.changes === before.changes);
+        if (isCurrent && loaded.keep !== 'never') {
           const size = encoded.body.length + id.length;
-          store({ id, scope, key, response: encoded, isFinal: loaded.isFinal, size });
+          store({ id, scope, key, response: encoded, isFinal, size });
         }
         return encoded;
       })();

@@ -21,7 +21,8 @@ export function messagesRouter(messages: MessagesService, cache: ResponseCache):
     const key = `${query.beforeSeq ?? ''}|${query.afterSeq ?? ''}|${query.limit}`;
     const page = await cache.read(historyScope(name), key, async () => {
       const { messages: found, isFinal, isCatchingUp } = await messages.history(name, query);
-      return { body: { messages: found }, isFinal, isUnkept: isCatchingUp };
+      const keep = isFinal ? 'until-deleted' : isCatchingUp ? 'never' : 'until-changed';
+      return { body: { messages: found }, keep };
     });
     sendCached(req, res, page);
   });

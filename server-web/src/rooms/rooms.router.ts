@@ -15,7 +15,7 @@ export function roomsRouter(deps: AppDeps, rooms: RoomsService): Router {
     const key = JSON.stringify([query.q ?? null, query.cursor ?? null, query.limit]);
     const page = await deps.readCache.read(SEARCH_SCOPE, key, async () => ({
       body: await rooms.list(query),
-      isFinal: false,
+      keep: 'until-changed',
     }));
     sendCached(req, res, page);
   });
