@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
+import { startDatabaseProxy, type TcpProxy } from '../../test/support/tcp-proxy';
 import { startWebApp, uniqueName, type WebApp } from '../../test/support/web-app';
 import { eventually } from './support';
 
@@ -145,10 +145,9 @@ describe('a database outage', () => {
   let proxy: TcpProxy;
   let app: WebApp;
   beforeAll(async () => {
-    const database = new URL(process.env.TEST_DATABASE_URL!);
-    proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
-    database.port = String(proxy.port);
-    app = await startWebApp({ DATABASE_URL: database.toString() });
+    let databaseUrl: string;
+    ({ proxy, databaseUrl } = await startDatabaseProxy());
+    app = await startWebApp({ DATABASE_URL: databaseUrl });
   });
   afterAll(async () => {
     await app.close();

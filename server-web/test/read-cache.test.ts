@@ -1,6 +1,6 @@
 import { get as httpGet } from 'node:http';
 import { uniqueName, startWebApp, type WebApp } from '../../test/support/web-app';
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
+import { startDatabaseProxy, type TcpProxy } from '../../test/support/tcp-proxy';
 import { bearer, eventually, postJson, register } from './support';
 
 // Each website node keeps history pages and room searches as it sent them, and drops them when
@@ -151,17 +151,15 @@ describe('cached reads on several website nodes', () => {
 
   describe('while a node has lost its database connection', () => {
     let proxy: TcpProxy;
+    let databaseUrl: string;
     beforeAll(async () => {
-      const database = new URL(process.env.TEST_DATABASE_URL!);
-      proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
+      ({ proxy, databaseUrl } = await startDatabaseProxy());
     });
     afterAll(() => proxy.close());
 
     test('when the connection is back, then that node shows what was written meanwhile', async () => {
       const direct = await startNode();
-      const database = new URL(process.env.TEST_DATABASE_URL!);
-      database.port = String(proxy.port);
-      const cutOff = await startNode({ DATABASE_URL: database.toString() });
+      const cutOff = await startNode({ DATABASE_URL: databaseUrl });
       const { token } = await register(direct);
       const auth = bearer(token);
       const room = uniqueName('cut');

@@ -1,4 +1,4 @@
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy';
+import { startDatabaseProxy, type TcpProxy } from '../../test/support/tcp-proxy';
 import { startWebApp, type WebApp } from '../../test/support/web-app';
 import { bearer, eventually, getMe, postJson, register } from './support';
 
@@ -37,17 +37,15 @@ describe('a logout on one website node', () => {
 
   describe('while another node has lost its database connection', () => {
     let proxy: TcpProxy;
+    let databaseUrl: string;
     beforeAll(async () => {
-      const database = new URL(process.env.TEST_DATABASE_URL!);
-      proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
+      ({ proxy, databaseUrl } = await startDatabaseProxy());
     });
     afterAll(() => proxy.close());
 
     test('when the connection is back, then that node refuses the token revoked meanwhile', async () => {
       const direct = await startNode();
-      const database = new URL(process.env.TEST_DATABASE_URL!);
-      database.port = String(proxy.port);
-      const cutOff = await startNode({ DATABASE_URL: database.toString() });
+      const cutOff = await startNode({ DATABASE_URL: databaseUrl });
       const { token } = await register(direct);
       // Signed in on both; the cut-off node has read the stored revocations and follows events.
       await eventually(

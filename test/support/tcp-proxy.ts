@@ -52,3 +52,11 @@ export async function startTcpProxy(
     close: cut,
   };
 }
+
+/** A proxy in front of the run's test database, and that database's URL through it. */
+export async function startDatabaseProxy(): Promise<{ proxy: TcpProxy; databaseUrl: string }> {
+  const database = new URL(process.env.TEST_DATABASE_URL!);
+  const proxy = await startTcpProxy(Number(database.port || 5432), database.hostname);
+  database.port = String(proxy.port);
+  return { proxy, databaseUrl: database.toString() };
+}
