@@ -106,6 +106,21 @@ export async function connect(
   return result.client;
 }
 
+/**
+ * Connects and resolves once the member is live: at its first presence, which the contract sends
+ * after history. A message committed before then reaches this member inside its history, not as a
+ * `message` event, so a test that counts `message` events starts sending only after this.
+ */
+export async function connectLive(
+  url: string,
+  roomName: string,
+  options: ConnectOptions = {},
+): Promise<ChatClient> {
+  const client = await connect(url, roomName, options);
+  await client.waitFor(() => client.of('presence').length > 0);
+  return client;
+}
+
 function recordingClient(socket: ChatSocket): ChatClient {
   const events: Recorded[] = [];
   const wakers = new Set<() => void>();

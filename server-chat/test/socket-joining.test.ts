@@ -14,10 +14,10 @@ import {
 import {
   acked,
   closeAllClients,
-  connect,
   sendMarker,
   type ChatClient,
   type ConnectOptions,
+  connectLive,
 } from './socket-client';
 
 let app: WebApp;
@@ -33,10 +33,8 @@ afterAll(async () => {
 });
 
 /** Connects and waits for the room's first presence, which the contract sends after history. */
-async function join(member: Member, roomName: string, options: ConnectOptions = {}) {
-  const client = await connect(node.url, roomName, { token: member.token, ...options });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string, options: ConnectOptions = {}) {
+  return connectLive(node.url, roomName, { token: member.token, ...options });
 }
 
 /** Every history message received before the first presence, in arrival order. */

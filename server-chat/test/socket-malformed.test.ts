@@ -7,11 +7,11 @@ import { roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
 import {
   acked,
   closeAllClients,
-  connect,
   messagesBefore,
   sendMarker,
   WAIT_MS,
   type ChatClient,
+  connectLive,
 } from './socket-client';
 
 const TWO_MEGABYTES = 2 * 1024 * 1024;
@@ -33,10 +33,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function join(member: Member, roomName: string, transport?: 'polling'): Promise<ChatClient> {
-  const client = await connect(node.url, roomName, { token: member.token, transport });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string, transport?: 'polling'): Promise<ChatClient> {
+  return connectLive(node.url, roomName, { token: member.token, transport });
 }
 
 interface RawConnection {

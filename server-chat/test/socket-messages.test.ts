@@ -15,10 +15,10 @@ import {
 import {
   acked,
   closeAllClients,
-  connect,
   messagesBefore,
   sendMarker,
   type ChatClient,
+  connectLive,
 } from './socket-client';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -36,10 +36,8 @@ afterAll(async () => {
 });
 
 /** Connects and waits for the room's presence: after it, the client is in the room. */
-async function join(member: Member, roomName: string): Promise<ChatClient> {
-  const client = await connect(node.url, roomName, { token: member.token });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string): Promise<ChatClient> {
+  return connectLive(node.url, roomName, { token: member.token });
 }
 
 /** A room with its owner (Alice, two tabs) and Bob connected. */

@@ -5,10 +5,10 @@ import { range, roomOf, rowsOf, signUpMember, type Member } from './chat-fixture
 import {
   acked,
   closeAllClients,
-  connect,
   messagesBefore,
   sendMarker,
   type ChatClient,
+  connectLive,
 } from './socket-client';
 
 let app: WebApp;
@@ -24,10 +24,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function join(member: Member, roomName: string): Promise<ChatClient> {
-  const client = await connect(node.url, roomName, { token: member.token });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string): Promise<ChatClient> {
+  return connectLive(node.url, roomName, { token: member.token });
 }
 
 describe('the message rate limit', () => {

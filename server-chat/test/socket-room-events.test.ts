@@ -5,11 +5,11 @@ import { roomOf, roomRowOf, rowsOf, signUpMember, type Member } from './chat-fix
 import {
   acked,
   closeAllClients,
-  connect,
   messagesBefore,
   sendMarker,
   tryConnect,
   type ChatClient,
+  connectLive,
 } from './socket-client';
 
 let app: WebApp;
@@ -24,10 +24,8 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function join(member: Member, roomName: string, token = member.token): Promise<ChatClient> {
-  const client = await connect(node.url, roomName, { token });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string, token = member.token): Promise<ChatClient> {
+  return connectLive(node.url, roomName, { token });
 }
 
 /** Where each event sits in the client's log (-1 when it never came). */
@@ -170,8 +168,7 @@ describe('token expiry', () => {
     const { exp } = JSON.parse(
       Buffer.from(carol.token.split('.')[1]!, 'base64url').toString('utf8'),
     ) as { exp: number };
-    const client = await connect(shortNode.url, room.name, { token: carol.token });
-    await client.waitFor(() => client.of('presence').length > 0);
+    const client = await connectLive(shortNode.url, room.name, { token: carol.token });
 
     const disconnectedAt = await client.disconnected(6_000);
 

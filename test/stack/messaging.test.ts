@@ -10,7 +10,7 @@ import {
 import {
   acked,
   closeAllClients,
-  connect,
+  connectLive,
   messagesBefore,
   sendMarker,
   type ChatClient,
@@ -48,12 +48,13 @@ async function socketsPerNode(): Promise<number[]> {
 const seqsOf = (messages: Message[]) => messages.map((message) => message.seq);
 
 test('when members on different chat nodes talk in one room, then each sees every message once, in seq order', async () => {
-  // Arrange: two members on chat-1, two on chat-2 (their sticky keys route them there).
+  // Arrange: two members on chat-1, two on chat-2 (their sticky keys route them there), each
+  // live before anyone sends, so every message reaches each of them as a `message` event.
   const { name, members } = await roomWithMembers(4);
   const placement = ['chat-1', 'chat-1', 'chat-2', 'chat-2'];
   const clients = await Promise.all(
     members.map((member, index) =>
-      connect(stack.url, name, {
+      connectLive(stack.url, name, {
         token: member.token,
         query: sticky(placement[index]!, index % 2),
       }),
@@ -86,7 +87,7 @@ test('when long-polling-only clients on both nodes talk, then every request stay
   const { name, members } = await roomWithMembers(2);
   const [one, two] = await Promise.all(
     (['chat-1', 'chat-2'] as const).map((nodeId, index) =>
-      connect(stack.url, name, {
+      connectLive(stack.url, name, {
         token: members[index]!.token,
         transport: 'polling',
         query: sticky(nodeId),
@@ -129,7 +130,7 @@ test('when a plain WebSocket client and a Socket.IO client on another node share
     members[0]!.token,
     frames,
   );
-  const socket: ChatClient = await connect(stack.url, name, {
+  const socket: ChatClient = await connectLive(stack.url, name, {
     token: members[1]!.token,
     query: sticky('chat-2'),
   });
