@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
 import { startWebApp, TEST_SECRET, uniqueName, type WebApp } from '../../test/support/web-app';
 import { roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
-import { acked, closeAllClients, connect, WAIT_MS, type ChatClient } from './socket-client';
+import { acked, closeAllClients, connectLive, WAIT_MS, type ChatClient } from './socket-client';
 
 let app: WebApp;
 let node: ChatNode;
@@ -93,10 +93,8 @@ async function openPlainOrFail(
   return result.client;
 }
 
-async function join(member: Member, roomName: string): Promise<ChatClient> {
-  const client = await connect(node.url, roomName, { token: member.token });
-  await client.waitFor(() => client.of('presence').length > 0);
-  return client;
+function join(member: Member, roomName: string): Promise<ChatClient> {
+  return connectLive(node.url, roomName, { token: member.token });
 }
 
 describe('plain WebSocket clients', () => {
@@ -228,8 +226,7 @@ describe('plain WebSocket clients', () => {
       const bob = await signUpMember(app, 'bob');
       const room = await roomOf(alice);
       const plainOnA = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
-      const bobOnB = await connect(nodeB.url, room.name, { token: bob.token });
-      await bobOnB.waitFor(() => bobOnB.of('presence').length > 0);
+      const bobOnB = await connectLive(nodeB.url, room.name, { token: bob.token });
 
       plainOnA.socket.send('from plain on A');
       const fromBob = acked(await bobOnB.send('from Socket.IO on B'));
