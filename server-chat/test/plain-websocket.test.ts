@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
 import { startWebApp, TEST_SECRET, uniqueName, type WebApp } from '../../test/support/web-app';
-import { roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
+import { postMessages, roomOf, rowsOf, signUpMember, type Member } from './chat-fixture';
 import { acked, closeAllClients, connectLive, WAIT_MS, type ChatClient } from './socket-client';
 
 let app: WebApp;
@@ -123,6 +123,19 @@ describe('plain WebSocket clients', () => {
     expect(rows.map((row) => [row.id, row.username, row.content])).toEqual([
       [echoed.id, alice.username, 'hello from a plain client'],
     ]);
+  });
+
+  it('when a plain client connects to a room with earlier messages, then it receives none of them, only what comes after', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    await postMessages(alice, room.name, 3);
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+
+    plain.socket.send('after connecting');
+
+    const first = await plain.waitFor(() => plain.messages()[0]);
+    expect(first).toEqual(expect.objectContaining({ seq: 4, content: 'after connecting' }));
+    expect(plain.messages()).toEqual([first]);
   });
 
   it('when a Socket.IO client sends, then a plain client (Bearer) receives it as a message frame', async () => {

@@ -40,11 +40,46 @@ test('when a message commits while the first member of a node joins, then that m
   };
 
   // Act
-  await streams.joinPlain({ id: room.id, name: room.name }, member);
+  await streams.joinPlain({ id: room.id, name: room.name }, member, 0);
   const committed = await racing!;
   streams.onMessages(room.id, committed.seq, [committed]);
   await new Promise<void>((resolve) => streams.afterDeliveries(room.id, () => resolve()));
 
   // Assert: delivered once, from the event that followed the join.
   expect(frames).toEqual([{ type: 'message', message: committed }]);
+});
+
+test('when messages commit between the upgrade of a plain client and its join, then it receives each of them once, in seq order, before live ones', async () => {
+  // Arrange: the upgrade was accepted at seq 2; seqs 3–5 committed before the join ran.
+  const owner = await signUpMember(app, 'streams');
+  const room = await roomOf(owner);
+  const post = (content: string) => postMessage(owner.rest, room.name, content);
+  await post('before 1');
+  await post('before 2');
+  const upgradedAt = (await app.deps.rooms.lastSeq(room.id))!;
+  const meanwhile = [
+    await post('meanwhile 3'),
+    await post('meanwhile 4'),
+    await post('meanwhile 5'),
+  ];
+  const streams = createRoomStreams({
+    rooms: app.deps.rooms,
+    messages: app.deps.messages,
+    logger: createLogger({ level: 'silent', name: 'room-streams-test' }),
+  });
+  const frames: PlainServerFrame[] = [];
+  const member: PlainMember = {
+    send: (frame) => frames.push(JSON.parse(frame) as PlainServerFrame),
+    close: () => undefined,
+  };
+
+  // Act: the join, then a live message.
+  await streams.joinPlain({ id: room.id, name: room.name }, member, upgradedAt);
+  const live = await post('live 6');
+  streams.onMessages(room.id, live.seq, [live]);
+  await new Promise<void>((resolve) => streams.afterDeliveries(room.id, () => resolve()));
+
+  // Assert
+  expect(upgradedAt).toBe(2);
+  expect(frames).toEqual([...meanwhile, live].map((message) => ({ type: 'message', message })));
 });

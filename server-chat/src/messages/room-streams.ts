@@ -106,11 +106,14 @@ class RoomStream {
   deliver(message: Message): void {
     this.namespace?.local.to(LIVE).emit('message', { message });
     if (this.plainMembers.size > 0) {
-      const frame = JSON.stringify({ type: 'message', message } satisfies PlainServerFrame);
+      const frame = plainFrame(message);
       for (const member of this.plainMembers) member.send(frame);
     }
   }
 }
+
+const plainFrame = (message: Message) =>
+  JSON.stringify({ type: 'message', message } satisfies PlainServerFrame);
 
 /** The room streams of this node, one per room that has clients here. */
 export function createRoomStreams(deps: StreamDeps & { logger: Logger }) {
@@ -146,12 +149,18 @@ export function createRoomStreams(deps: StreamDeps & { logger: Logger }) {
       );
     },
 
-    joinPlain(room: RoomRef, member: PlainMember): Promise<void> {
+    /**
+     * Plain clients get no history: every message after `fromSeq` (the room's seq when their
+     * upgrade was accepted), as message frames, then live ones.
+     */
+    joinPlain(room: RoomRef, member: PlainMember, fromSeq: number): Promise<void> {
       const stream = streamFor(room);
       return stream.enqueue(() =>
         stream.join(
-          () => undefined, // plain clients get live messages only
-          undefined,
+          (messages) => {
+            for (const message of messages) member.send(plainFrame(message));
+          },
+          fromSeq,
           () => stream.plainMembers.add(member),
         ),
       );

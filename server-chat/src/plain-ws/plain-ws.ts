@@ -51,8 +51,11 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
         const token = pickToken(req.headers.authorization, cookieToken(req.headers.cookie));
         const session = await authenticate(token, deps);
         const room = await roomOfPath(path, deps);
+        // Read before the upgrade is answered: every message committed once the client is
+        // connected comes after this seq, and the join delivers each of them.
+        const fromSeq = (await deps.rooms.lastSeq(room.id)) ?? 0;
         wss.handleUpgrade(req, socket, head, (ws) =>
-          serve(ws, { session, room: { id: room.id, name: room.name } }),
+          serve(ws, { session, room: { id: room.id, name: room.name }, fromSeq }),
         );
       } catch (error) {
         refuse(socket, toAppError(error).code);
@@ -65,7 +68,12 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
     {
       session,
       room,
-    }: { session: Awaited<ReturnType<typeof authenticate>>; room: { id: number; name: string } },
+      fromSeq,
+    }: {
+      session: Awaited<ReturnType<typeof authenticate>>;
+      room: { id: number; name: string };
+      fromSeq: number;
+    },
   ) => {
     const send = (frame: PlainServerFrame) => ws.send(JSON.stringify(frame));
     const member = {
@@ -86,7 +94,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
       deps.metrics.connectedSockets.dec();
     });
     // Frames wait for the join, so a client's own first message reaches it live.
-    const joined = options.streams.joinPlain(room, member);
+    const joined = options.streams.joinPlain(room, member, fromSeq);
     joined.catch(() => ws.close(1011, 'try again later'));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
