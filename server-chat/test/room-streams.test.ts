@@ -1,6 +1,10 @@
 import type { Message, PlainServerFrame } from '@parley/contracts';
 import { createLogger } from '@parley/server-kit';
-import { createRoomStreams, type PlainMember } from '../src/messages/room-streams';
+import {
+  createRoomStreams,
+  type PlainMember,
+  type RoomStreams,
+} from '../src/messages/room-streams';
 import { startWebApp, type WebApp } from '../../test/support/web-app';
 import { postMessage } from '../../server-web/test/rest-client';
 import { roomOf, signUpMember } from './chat-fixture';
@@ -12,6 +16,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
+
+/** Room streams over the app's rooms and `messages` (the repository, or a wrapper of it). */
+function streamsReading(messages: typeof app.deps.messages): RoomStreams {
+  return createRoomStreams({
+    rooms: app.deps.rooms,
+    messages,
+    logger: createLogger({ level: 'silent', name: 'room-streams-test' }),
+  });
+}
+
+/** A plain member that keeps every frame it is sent. */
+function recordingMember(): { member: PlainMember; frames: PlainServerFrame[] } {
+  const frames: PlainServerFrame[] = [];
+  const member: PlainMember = {
+    send: (frame) => frames.push(JSON.parse(frame) as PlainServerFrame),
+    close: () => undefined,
+  };
+  return { member, frames };
+}
+
+/** Hands a committed message to the streams as its event would, and waits for its delivery. */
+async function deliverCommitted(streams: RoomStreams, message: Message): Promise<void> {
+  streams.onMessages(message.roomId, message.seq, [message]);
+  await new Promise<void>((resolve) => streams.afterDeliveries(message.roomId, () => resolve()));
+}
 
 test('when a message commits while the first member of a node joins, then that member still receives it live', async () => {
   // Arrange: a message commits right after the join has read the history (as when another
@@ -28,22 +57,13 @@ test('when a message commits while the first member of a node joins, then that m
       return page;
     },
   };
-  const streams = createRoomStreams({
-    rooms: app.deps.rooms,
-    messages,
-    logger: createLogger({ level: 'silent', name: 'room-streams-test' }),
-  });
-  const frames: PlainServerFrame[] = [];
-  const member: PlainMember = {
-    send: (frame) => frames.push(JSON.parse(frame) as PlainServerFrame),
-    close: () => undefined,
-  };
+  const streams = streamsReading(messages);
+  const { member, frames } = recordingMember();
 
   // Act
   await streams.joinPlain({ id: room.id, name: room.name }, member, 0);
   const committed = await racing!;
-  streams.onMessages(room.id, committed.seq, [committed]);
-  await new Promise<void>((resolve) => streams.afterDeliveries(room.id, () => resolve()));
+  await deliverCommitted(streams, committed);
 
   // Assert: delivered once, from the event that followed the join.
   expect(frames).toEqual([{ type: 'message', message: committed }]);
@@ -62,22 +82,13 @@ test('when messages commit between the upgrade of a plain client and its join, t
     await post('meanwhile 4'),
     await post('meanwhile 5'),
   ];
-  const streams = createRoomStreams({
-    rooms: app.deps.rooms,
-    messages: app.deps.messages,
-    logger: createLogger({ level: 'silent', name: 'room-streams-test' }),
-  });
-  const frames: PlainServerFrame[] = [];
-  const member: PlainMember = {
-    send: (frame) => frames.push(JSON.parse(frame) as PlainServerFrame),
-    close: () => undefined,
-  };
+  const streams = streamsReading(app.deps.messages);
+  const { member, frames } = recordingMember();
 
   // Act: the join, then a live message.
   await streams.joinPlain({ id: room.id, name: room.name }, member, upgradedAt);
   const live = await post('live 6');
-  streams.onMessages(room.id, live.seq, [live]);
-  await new Promise<void>((resolve) => streams.afterDeliveries(room.id, () => resolve()));
+  await deliverCommitted(streams, live);
 
   // Assert
   expect(upgradedAt).toBe(2);
