@@ -57,11 +57,27 @@ export function createPresence(
 
   const debounced = new Map<RoomNamespace, NodeJS.Timeout>();
   const settling = new Map<RoomNamespace, NodeJS.Timeout>();
+  const reannouncing = new Map<RoomNamespace, NodeJS.Timeout>();
+
+  /**
+   * Tells the other nodes now and again SETTLE_MS after the last local change of a burst: an
+   * announcement published while a node's Redis link was coming back is lost, and without the
+   * second one that node would only catch up at its next refresh.
+   */
+  const announceChange = (namespace: RoomNamespace) => {
+    announce(namespace.name);
+    clearTimeout(reannouncing.get(namespace));
+    const timer = setTimeout(() => {
+      reannouncing.delete(namespace);
+      announce(namespace.name);
+    }, SETTLE_MS);
+    reannouncing.set(namespace, timer);
+  };
 
   return {
     /** The set of users in `namespace` changed on this node (or, `isRemote`, on another). */
     changed(namespace: RoomNamespace, { isRemote = false } = {}): void {
-      if (!isRemote) announce(namespace.name);
+      if (!isRemote) announceChange(namespace);
       if (namespace.sockets.size === 0) {
         // Its last client here left: no one here to tell.
         namespacesWithClients.delete(namespace);
@@ -92,7 +108,9 @@ export function createPresence(
 
     close(): void {
       clearInterval(refresher);
-      for (const timer of [...debounced.values(), ...settling.values()]) clearTimeout(timer);
+      for (const timer of [...debounced.values(), ...settling.values(), ...reannouncing.values()]) {
+        clearTimeout(timer);
+      }
     },
   };
 }
