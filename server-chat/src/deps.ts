@@ -20,6 +20,9 @@ import {
 import type { Registry } from 'prom-client';
 import { createChatMetrics, type ChatMetrics } from './http/metrics';
 
+/** Engine.IO's own pingInterval: plain WebSocket clients are pinged as often as Socket.IO's. */
+export const PLAIN_PING_INTERVAL_MS = 25_000;
+
 export interface ChatOptions {
   limits?: { messagesPerSecond?: number; messageBurst?: number };
   /** Group commit: at most one batch per window (ms); an idle writer commits at once. */
@@ -30,6 +33,8 @@ export interface ChatOptions {
   messageLimiter?: MessageRateLimiter;
   /** Registers the chat metrics here (npm start serves them with the website's /metrics). */
   metricsRegistry?: Registry;
+  /** How often plain WebSocket clients are pinged (ms); one unanswered ping ends the connection. */
+  plainPingIntervalMs?: number;
 }
 
 /** Everything the chat service needs, built once by main.ts (or a test) and passed in. */
@@ -47,6 +52,7 @@ export interface ChatDeps extends SharedDataAccess {
   redis?: { pub: RedisClient; sub: RedisClient };
   flushWindowMs: number;
   maxBatchSize: number;
+  plainPingIntervalMs: number;
   close(): Promise<void>;
 }
 
@@ -87,6 +93,7 @@ export async function createChatDeps(
     redis: pub && sub ? { pub, sub } : undefined,
     flushWindowMs: options.flushWindowMs ?? config.groupCommit.flushWindowMs,
     maxBatchSize: options.maxBatchSize ?? config.groupCommit.maxBatchSize,
+    plainPingIntervalMs: options.plainPingIntervalMs ?? PLAIN_PING_INTERVAL_MS,
     async close() {
       revocations.close();
       await batchWriter.close();

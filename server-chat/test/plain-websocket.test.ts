@@ -40,9 +40,11 @@ function openPlain(
   roomName: string,
   headers: Record<string, string>,
   target: ChatNode = node,
+  { autoPong = true } = {},
 ): Promise<PlainOutcome> {
   const socket = new WebSocket(`ws://127.0.0.1:${target.port}${roomNamespace(roomName)}`, {
     headers,
+    autoPong,
   });
   plainSockets.add(socket);
   const frames: PlainServerFrame[] = [];
@@ -87,8 +89,9 @@ async function openPlainOrFail(
   roomName: string,
   headers: Record<string, string>,
   target: ChatNode = node,
+  options: { autoPong?: boolean } = {},
 ) {
-  const result = await openPlain(roomName, headers, target);
+  const result = await openPlain(roomName, headers, target, options);
   if (result.outcome !== 'open') throw new Error(`plain WebSocket refused: ${result.status}`);
   return result.client;
 }
@@ -270,5 +273,71 @@ describe('plain WebSocket clients', () => {
     expect((await alice.rest.post('/api/auth/logout')).status).toBe(204);
 
     expect((await closed) - loggedOutAt).toBeLessThan(2_000);
+  });
+});
+
+/** Resolves once `socket` has received `count` pings; fails after WAIT_MS. */
+function pingsReceived(socket: WebSocket, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pings = 0;
+    const onPing = () => {
+      if (++pings < count) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      socket.off('ping', onPing);
+      reject(new Error(`${pings} of ${count} pings received`));
+    }, WAIT_MS);
+    socket.on('ping', onPing);
+  });
+}
+
+/** The close code of `socket`; fails after WAIT_MS. */
+function closeCodeOf(socket: WebSocket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('still open')), WAIT_MS);
+    socket.once('close', (code: number) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe('plain WebSocket heartbeat', () => {
+  let pinging: ChatNode;
+  beforeAll(async () => {
+    pinging = await startChatNode({}, { plainPingIntervalMs: 200 });
+  });
+  afterAll(async () => {
+    await pinging?.close();
+  });
+
+  it('when a plain client answers the pings, then it stays connected through several and still receives messages', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie }, pinging);
+
+    await pingsReceived(plain.socket, 3);
+    const [posted] = await postMessages(alice, room.name, 1);
+
+    expect(await plain.waitFor(() => plain.messages()[0])).toEqual(posted);
+    expect(plain.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('when a plain client stops answering pings (network lost), then the server ends its connection and the others stay', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    const headers = { cookie: alice.account.cookie };
+    const answering = await openPlainOrFail(room.name, headers, pinging);
+    const silent = await openPlainOrFail(room.name, headers, pinging, { autoPong: false });
+
+    const silentClosedWith = await closeCodeOf(silent.socket);
+    const [posted] = await postMessages(alice, room.name, 1);
+
+    // 1006: ended without a closing handshake, as a connection to a vanished peer is.
+    expect(silentClosedWith).toBe(1006);
+    expect(await answering.waitFor(() => answering.messages()[0])).toEqual(posted);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
   });
 });

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 test('when connections sit idle longer than nginx default read timeout, then they stay up and still receive messages', async () => {
   // Arrange: a Socket.IO client over WebSocket, one over long-polling, and a plain WebSocket
-  // (which has no pings of its own: only the proxy timeout keeps it open).
+  // (kept open by the chat node's WebSocket pings, answered by the ws client by itself).
   const member = await signUp(stack, 'idle');
   const rest = api(stack, member.cookie);
   const room = await createRoom(rest);

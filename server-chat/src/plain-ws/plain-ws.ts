@@ -34,6 +34,20 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
   // Content is at most 4000 code points (16,000 bytes of UTF-8); anything far larger is abuse.
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.restBodyMaxBytes });
 
+  // Plain clients get pings too (protocol-level: browsers and WebSocket libraries answer them
+  // unasked), all in one sweep: the traffic keeps proxies (nginx's proxy_read_timeout) from
+  // closing connections in quiet rooms, and a client that has not answered the previous ping by
+  // the next one is gone without a close (network lost) and is ended, so its socket and room
+  // stream do not linger.
+  const answered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!answered.delete(ws)) ws.terminate();
+      else ws.ping();
+    }
+  }, deps.plainPingIntervalMs);
+  heartbeat.unref();
+
   const refuse = (socket: Duplex, code: string) => {
     const status = UPGRADE_STATUS[code] ?? '500 Internal Server Error';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -87,6 +101,8 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
       end: (reason) => ws.close(4401, reason === 'revoked' ? 'signed out' : 'session expired'),
     });
     deps.metrics.connectedSockets.inc();
+    answered.add(ws);
+    ws.on('pong', () => answered.add(ws));
     ws.on('close', () => {
       untrack();
       options.streams.leavePlain(room.id, member);
@@ -122,6 +138,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
   return {
     close(): void {
       httpServer.off('upgrade', onUpgrade);
+      clearInterval(heartbeat);
       for (const client of wss.clients) client.close(1001, 'server shutting down');
       wss.close();
     },
