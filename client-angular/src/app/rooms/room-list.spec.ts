@@ -135,6 +135,20 @@ describe('RoomList', () => {
     expect(buttonsNamed(root, 'Delete room theirs')).toEqual([]);
   });
 
+  it('shows no dialog box until a deletion is asked for, nor after it is cancelled', async () => {
+    await openWith({ rooms: [room('mine', ada)], nextCursor: null });
+    const isShown = () => dialog().getBoundingClientRect().height > 0;
+    expect(isShown()).toBeFalse();
+
+    buttonNamed(root, 'Delete room mine').click();
+    await stable();
+    expect(isShown()).toBeTrue();
+
+    buttonNamed(root, 'Cancel').click();
+    await stable();
+    expect(isShown()).toBeFalse();
+  });
+
   it('asks for confirmation before deleting, and Cancel deletes nothing', async () => {
     await openWith({ rooms: [room('mine', ada)], nextCursor: null });
 
