@@ -86,6 +86,24 @@ describe('RoomView', () => {
     expect(text('[role="status"]')).toBe('Disconnected');
   });
 
+  it('when the room does not exist, then it says so and invites no first message', async () => {
+    sockets.socket.refuse('room_not_found');
+    await fixture.whenStable();
+
+    expect(text('[role="alert"]')).toContain('This room no longer exists.');
+    expect(element.textContent).not.toContain('say hello');
+    expect(element.querySelector('textarea')?.disabled).toBeTrue();
+  });
+
+  it('when a room with messages is deleted, then what was said stays readable', async () => {
+    sockets.socket.accept();
+    sockets.socket.push('history', { messages: [aMessage(1, { content: 'last words' })] });
+    sockets.socket.push('room_deleted', { name: 'general' });
+    await fixture.whenStable();
+
+    expect(text('.message .content')).toBe('last words');
+  });
+
   it('when a message is written and Enter pressed, then it shows as pending and is sent', async () => {
     sockets.socket.accept();
     const textarea = element.querySelector('textarea')!;
