@@ -92,6 +92,10 @@ async function chatInRoom(
   await bob.screenshot({ path: path.join(screenshotsDir, 'room-1280.png') });
   await bob.setViewportSize({ width: 375, height: 740 });
   await bob.screenshot({ path: path.join(screenshotsDir, 'room-375.png') });
+  // On a phone the app bar stays one row: Sign out beside the brand, not below it.
+  const brand = (await bob.getByRole('link', { name: 'Parley' }).boundingBox())!;
+  const signOut = (await bob.getByRole('button', { name: 'Sign out' }).boundingBox())!;
+  expect(signOut.y).toBeLessThan(brand.y + brand.height);
 
   // Ann deletes the room; Bob is told.
   await ann.goto(`${baseUrl}/rooms`);
