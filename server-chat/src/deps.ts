@@ -21,7 +21,7 @@ import type { Registry } from 'prom-client';
 import { createChatMetrics, type ChatMetrics } from './http/metrics';
 
 /** Engine.IO's own pingInterval: plain WebSocket clients are pinged as often as Socket.IO's. */
-export const PLAIN_PING_INTERVAL_MS = 25_000;
+const PLAIN_PING_INTERVAL_MS = 25_000;
 
 export interface ChatOptions {
   limits?: { messagesPerSecond?: number; messageBurst?: number };

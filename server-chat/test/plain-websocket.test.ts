@@ -28,8 +28,12 @@ afterAll(async () => {
 interface PlainClient {
   socket: WebSocket;
   frames: PlainServerFrame[];
+  /** Resolves with the probe's first truthy value, checked on every frame, ping and close. */
   waitFor<T>(probe: () => T | undefined | null | false): Promise<T>;
   messages(): Message[];
+  pings(): number;
+  /** The close code once the connection has ended. */
+  closeCode(): number | undefined;
 }
 
 type PlainOutcome =
@@ -48,10 +52,23 @@ function openPlain(
   });
   plainSockets.add(socket);
   const frames: PlainServerFrame[] = [];
+  let pings = 0;
+  let closeCode: number | undefined;
   const wakers = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of [...wakers]) wake();
+  };
   socket.on('message', (data: Buffer) => {
     frames.push(JSON.parse(data.toString('utf8')) as PlainServerFrame);
-    for (const wake of [...wakers]) wake();
+    wakeAll();
+  });
+  socket.on('ping', () => {
+    pings++;
+    wakeAll();
+  });
+  socket.on('close', (code: number) => {
+    closeCode = code;
+    wakeAll();
   });
   const waitFor = <T>(probe: () => T | undefined | null | false) =>
     new Promise<T>((resolve, reject) => {
@@ -74,6 +91,8 @@ function openPlain(
     frames,
     waitFor,
     messages: () => frames.flatMap((frame) => (frame.type === 'message' ? [frame.message] : [])),
+    pings: () => pings,
+    closeCode: () => closeCode,
   };
   return new Promise((resolve) => {
     socket.once('open', () => resolve({ outcome: 'open', client }));
@@ -276,34 +295,6 @@ describe('plain WebSocket clients', () => {
   });
 });
 
-/** Resolves once `socket` has received `count` pings; fails after WAIT_MS. */
-function pingsReceived(socket: WebSocket, count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let pings = 0;
-    const onPing = () => {
-      if (++pings < count) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      socket.off('ping', onPing);
-      reject(new Error(`${pings} of ${count} pings received`));
-    }, WAIT_MS);
-    socket.on('ping', onPing);
-  });
-}
-
-/** The close code of `socket`; fails after WAIT_MS. */
-function closeCodeOf(socket: WebSocket): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('still open')), WAIT_MS);
-    socket.once('close', (code: number) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
 describe('plain WebSocket heartbeat', () => {
   let pinging: ChatNode;
   beforeAll(async () => {
@@ -318,7 +309,7 @@ describe('plain WebSocket heartbeat', () => {
     const room = await roomOf(alice);
     const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie }, pinging);
 
-    await pingsReceived(plain.socket, 3);
+    await plain.waitFor(() => plain.pings() >= 3);
     const [posted] = await postMessages(alice, room.name, 1);
 
     expect(await plain.waitFor(() => plain.messages()[0])).toEqual(posted);
@@ -332,7 +323,7 @@ describe('plain WebSocket heartbeat', () => {
     const answering = await openPlainOrFail(room.name, headers, pinging);
     const silent = await openPlainOrFail(room.name, headers, pinging, { autoPong: false });
 
-    const silentClosedWith = await closeCodeOf(silent.socket);
+    const silentClosedWith = await silent.waitFor(() => silent.closeCode());
     const [posted] = await postMessages(alice, room.name, 1);
 
     // 1006: ended without a closing handshake, as a connection to a vanished peer is.
