@@ -1,6 +1,8 @@
 import type { Message, PlainServerFrame } from '@parley/contracts';
-import { roomNamespace } from '@parley/contracts';
-import { randomUUID } from 'node:crypto';
+import { LIMITS, roomNamespace } from '@parley/contracts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
@@ -191,6 +193,67 @@ describe('plain WebSocket clients', () => {
     });
     expect(await rowsOf(app, room.id)).toEqual([]);
     expect(plain.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('when plain clients send a frame over the size limit or text that is not UTF-8, then only their connections close and the room goes on', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const bob = await signUpMember(app, 'bob');
+    const room = await roomOf(alice);
+    const tooLarge = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+    const notUtf8 = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+    const bobTab = await join(bob, room.name);
+
+    tooLarge.socket.send('x'.repeat(LIMITS.restBodyMaxBytes + 1));
+    notUtf8.socket.send(Buffer.from([0x68, 0x69, 0xff, 0xfe]), { binary: false });
+    const codes = await Promise.all(
+      [tooLarge, notUtf8].map((client) => client.waitFor(() => client.closeCode())),
+    );
+    const after = acked(await bobTab.send('still here'));
+
+    // 1009 message too big, 1007 invalid payload; the node kept serving the room.
+    expect(codes).toEqual([1009, 1007]);
+    expect(after).toEqual(expect.objectContaining({ seq: 1, content: 'still here' }));
+    expect((await rowsOf(app, room.id)).map((row) => row.content)).toEqual(['still here']);
+  });
+
+  it('when clients reset their connections while their upgrades are being checked, then the node stays up and serves the room', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const room = await roomOf(alice);
+    const paths = [roomNamespace(room.name), '/socket.io/?EIO=4&transport=websocket'];
+    const clients = new Map<number, Socket>();
+    const closes: Promise<unknown>[] = [];
+    let allUpgrading: () => void;
+    const upgrading = new Promise<void>((resolve) => (allUpgrading = resolve));
+    // The reset arrives while the node is still checking the upgrade (session, room).
+    const resetOnUpgrade = (_request: unknown, socket: Socket) => {
+      closes.push(new Promise((resolve) => socket.once('close', resolve)));
+      clients.get(socket.remotePort!)?.resetAndDestroy();
+      if (closes.length === paths.length) allUpgrading();
+    };
+    node.server.prependListener('upgrade', resetOnUpgrade);
+
+    try {
+      for (const path of paths) {
+        const client = connect(node.port, '127.0.0.1');
+        client.on('error', () => undefined);
+        await once(client, 'connect');
+        clients.set(client.localPort!, client);
+        client.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+            'Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+            `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+            `Authorization: Bearer ${alice.token}\r\n\r\n`,
+        );
+      }
+      await upgrading;
+      await Promise.all(closes);
+    } finally {
+      node.server.off('upgrade', resetOnUpgrade);
+    }
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+    plain.socket.send('after the resets');
+
+    expect(await plain.waitFor(() => plain.messages()[0]?.content)).toBe('after the resets');
   });
 
   describe('refused upgrades', () => {

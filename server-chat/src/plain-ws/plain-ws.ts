@@ -56,6 +56,10 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith('/ws/')) return; // /socket.io/ is Engine.IO's
+    // Node stops listening for the socket's errors once it is an upgrade: a client that resets
+    // while the checks below run would otherwise end the process. `ws` listens from the upgrade on.
+    const onEarlyError = () => socket.destroy();
+    socket.on('error', onEarlyError);
     void (async () => {
       try {
         if (!options.isAccepting()) throw new AppError('unavailable', 'Shutting down');
@@ -68,6 +72,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
         // Read before the upgrade is answered: every message committed once the client is
         // connected comes after this seq, and the join delivers each of them.
         const fromSeq = (await deps.rooms.lastSeq(room.id)) ?? 0;
+        socket.off('error', onEarlyError);
         wss.handleUpgrade(req, socket, head, (ws) =>
           serve(ws, { session, room: { id: room.id, name: room.name }, fromSeq }),
         );
@@ -100,6 +105,11 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
     const untrack = options.sessions.track(session, {
       end: (reason) => ws.close(4401, reason === 'revoked' ? 'signed out' : 'session expired'),
     });
+    // A protocol error (a frame over maxPayload, text that is not UTF-8): `ws` answers it with
+    // a close frame itself; unheard, the error would end the process and every connection.
+    ws.on('error', (error) =>
+      deps.logger.warn({ err: error, room: room.name }, 'plain WebSocket protocol error'),
+    );
     deps.metrics.connectedSockets.inc();
     answered.add(ws);
     ws.on('pong', () => answered.add(ws));
