@@ -13,6 +13,7 @@ import { createPresence } from './presence/presence';
 import { handleCommittedEvents } from './rooms/committed-events';
 import { createSessionRegistry } from './sessions/session-registry';
 import { handshake, isRequestOriginAllowed } from './socket/handshake';
+import { corkFlushes } from './socket/corked-flushes';
 import { slotPings } from './socket/ping-slots';
 import type { ChatIo, RoomNamespace, RoomSocket } from './socket/types';
 import { registerTypingHandlers } from './typing/typing.handlers';
@@ -40,6 +41,7 @@ export async function createChatServer(
 ): Promise<ChatServer> {
   let isAccepting = true;
   slotPings();
+  corkFlushes();
   const io: ChatIo = new Server(httpServer, {
     path: '/socket.io',
     serveClient: false,
