@@ -86,6 +86,17 @@ describe('Register', () => {
     expect(byLabel(root, 'Email').getAttribute('aria-invalid')).toBeNull();
   });
 
+  it('asks for each field left blank rather than calling it invalid', async () => {
+    await open();
+
+    await fillIn({ email: '', username: '', password: '' });
+
+    expect(describedErrorOf(root, byLabel(root, 'Email'))).toBe('Enter your email address.');
+    expect(describedErrorOf(root, byLabel(root, 'Username'))).toBe('Choose a username.');
+    expect(describedErrorOf(root, byLabel(root, 'Password'))).toBe('Choose a password.');
+    backend.expectNone('/api/auth/register');
+  });
+
   it('does not send a form the schemas reject', async () => {
     await open();
 

@@ -11,6 +11,11 @@ type FieldErrors = Partial<Record<Field, string | null>>;
 
 const FIELDS: readonly Field[] = ['email', 'username', 'password'];
 const SCHEMAS = { email: emailSchema, username: usernameSchema, password: passwordSchema };
+const BLANK: Record<Field, string> = {
+  email: 'Enter your email address.',
+  username: 'Choose a username.',
+  password: 'Choose a password.',
+};
 const FIELD_OF_CODE: Partial<Record<string, Field>> = {
   email_taken: 'email',
   username_taken: 'username',
@@ -42,7 +47,9 @@ export class Register {
   protected readonly errors = computed<FieldErrors>(() => {
     const shown = (field: Field) =>
       this.serverErrors()[field] ??
-      (this.touched().has(field) ? schemaError(SCHEMAS[field], this.values()[field]) : null);
+      (this.touched().has(field)
+        ? schemaError(SCHEMAS[field], this.values()[field], BLANK[field])
+        : null);
     return { email: shown('email'), username: shown('username'), password: shown('password') };
   });
   protected readonly signInParams = computed(() =>

@@ -16,6 +16,15 @@ describe('error messages', () => {
     expect(describeError({ code: 'rate_limited' })).toBe('Too many attempts — try again shortly.');
   });
 
+  it('gives a long wait in minutes, not hundreds of seconds', () => {
+    expect(describeError({ code: 'rate_limited', retryAfterSeconds: 883 })).toBe(
+      'Too many attempts — try again in 15 min.',
+    );
+    expect(describeError({ code: 'rate_limited', retryAfterSeconds: 60 })).toBe(
+      'Too many attempts — try again in 1 min.',
+    );
+  });
+
   it('reads the code, Retry-After and details of an error response', () => {
     const response = new HttpErrorResponse({
       status: 429,

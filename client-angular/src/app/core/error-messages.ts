@@ -30,10 +30,14 @@ const SENTENCES: Record<ApiError['code'], string> = {
 /** The readable sentence for an error, e.g. "Too many attempts — try again in 30 s". */
 export function describeError(error: Pick<ApiError, 'code' | 'retryAfterSeconds'>): string {
   if (error.code === 'rate_limited' && error.retryAfterSeconds !== undefined) {
-    return `Too many attempts — try again in ${error.retryAfterSeconds} s.`;
+    return `Too many attempts — try again in ${waitOf(error.retryAfterSeconds)}.`;
   }
   return SENTENCES[error.code] ?? SENTENCES.internal;
 }
+
+/** "30 s" under a minute, else whole minutes rounded up ("15 min"). */
+const waitOf = (seconds: number) =>
+  seconds < 60 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
 
 /** Reads an HttpErrorResponse-like value (status, headers, error body) into an ApiError. */
 export function toApiError(response: {

@@ -1,5 +1,6 @@
 import { computed, Injectable, inject, signal } from '@angular/core';
 import { takeUntilDestroyed, toObservable } from '@angular/core/rxjs-interop';
+import { ActivatedRoute } from '@angular/router';
 import type { Room, RoomsPage } from '@parley/contracts';
 import {
   catchError,
@@ -38,7 +39,8 @@ export class RoomDirectory {
   private readonly requests = new Subject<PageRequest>();
   private lastRequest: PageRequest = { q: '', cursor: null };
 
-  readonly query = signal('');
+  /** Starts from the page's `q` (kept in the address, so Back returns to the same search). */
+  readonly query = signal(inject(ActivatedRoute).snapshot.queryParamMap.get('q') ?? '');
   readonly shownQuery = signal('');
   readonly rooms = signal<Room[]>([]);
   readonly isLoading = signal(false);

@@ -101,6 +101,25 @@ describe('RoomList', () => {
     expect(root.textContent).toContain('1 room matching “gen”.');
   });
 
+  it('keeps the search in the address, so coming Back to the list shows the same search', async () => {
+    await openWith({ rooms: [room('general'), room('team-a')], nextCursor: null });
+    typeInto(searchField(), 'team');
+    await stable(300);
+    answerList({ q: 'team' }, { rooms: [room('team-a')], nextCursor: null });
+    await stable();
+    expect(TestBed.inject(Router).url).toBe('/rooms?q=team');
+
+    // Into a room and Back: the page is made anew from the address.
+    await harness.navigateByUrl('/rooms/team-a');
+    await harness.navigateByUrl('/rooms?q=team');
+    root = harness.routeNativeElement as HTMLElement;
+    answerList({ q: 'team' }, { rooms: [room('team-a')], nextCursor: null });
+    await stable();
+
+    expect(searchField().value).toBe('team');
+    expect(shownNames()).toEqual(['team-a']);
+  });
+
   it('drops the answer to a search that a newer one replaced', async () => {
     await openWith({ rooms: [], nextCursor: null });
 
@@ -118,6 +137,7 @@ describe('RoomList', () => {
 
   it('"Load more rooms" appends the next page of the same search until there is none', async () => {
     await openWith({ rooms: [room('a-1'), room('a-2')], nextCursor: 'after-a-2' });
+    expect(root.textContent).toContain('Showing 2 rooms; there are more.');
 
     buttonNamed(root, 'Load more rooms').click();
     await stable();
@@ -126,6 +146,8 @@ describe('RoomList', () => {
 
     expect(shownNames()).toEqual(['a-1', 'a-2', 'a-3']);
     expect(buttonsNamed(root, 'Load more rooms')).toEqual([]);
+    expect(root.textContent).toContain('3 rooms.');
+    expect(root.textContent).not.toContain('Showing');
   });
 
   it('offers to delete only the rooms the signed-in user owns', async () => {

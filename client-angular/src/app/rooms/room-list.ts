@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
-import { Router, RouterLink } from '@angular/router';
+import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 import type { Room } from '@parley/contracts';
 import { Session } from '../core/session';
 import { LocalDatePipe } from '../shared/local-date-pipe';
@@ -16,6 +16,7 @@ import { RoomDirectory } from './room-directory';
 })
 export class RoomList {
   private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
   private readonly session = inject(Session);
   protected readonly directory = inject(RoomDirectory);
 
@@ -25,8 +26,10 @@ export class RoomList {
   protected readonly summary = computed(() => {
     const count = this.directory.rooms().length;
     const query = this.directory.shownQuery();
+    const rooms = `${count} ${count === 1 ? 'room' : 'rooms'}${query ? ` matching “${query}”` : ''}`;
+    // Pages carry no total: with more to load, the count is only what is shown so far.
     if (count > 0)
-      return `${count} ${count === 1 ? 'room' : 'rooms'}${query ? ` matching “${query}”` : ''}.`;
+      return this.directory.hasMore() ? `Showing ${rooms}; there are more.` : `${rooms}.`;
     return query ? `No rooms match “${query}”.` : 'No rooms yet — create the first one.';
   });
 
@@ -36,6 +39,12 @@ export class RoomList {
 
   protected search(value: string): void {
     this.directory.query.set(value);
+    // In place of the current entry: Back leaves the page rather than undoing keystrokes.
+    void this.router.navigate([], {
+      relativeTo: this.route,
+      queryParams: { q: value.trim() || null },
+      replaceUrl: true,
+    });
   }
 
   protected open(room: Room): void {
