@@ -10,6 +10,7 @@ export interface ChatLine {
   readonly timestamp: string;
   readonly status: 'sent' | 'pending' | 'failed';
   readonly clientId: string | null;
+  /** Why it failed, or why a pending one waits. */
   readonly error: string | null;
 }
 

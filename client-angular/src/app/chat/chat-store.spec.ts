@@ -313,9 +313,83 @@ describe('ChatStore', () => {
       expect(store.lines()[0]).toEqual(
         jasmine.objectContaining({
           status: 'failed',
-          error: 'Too many attempts — try again shortly.',
+          error: 'You are sending too fast. Retry in a moment.',
         }),
       );
+    });
+
+    it('when messages are written faster than they are acked, then one is on its way at a time, oldest first', () => {
+      const room = join();
+
+      store.send('one');
+      store.send('two');
+      store.send('three');
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['one']);
+      room.lastSent.answer(confirmedAck('one', room.lastSent.payload.clientId!, 1));
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['one', 'two']);
+      room.lastSent.answer(confirmedAck('two', room.lastSent.payload.clientId!, 2));
+      room.lastSent.answer(confirmedAck('three', room.lastSent.payload.clientId!, 3));
+
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['one', 'two', 'three']);
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['one', 'sent'],
+        ['two', 'sent'],
+        ['three', 'sent'],
+      ]);
+    });
+
+    it('when the server asks to slow down, then the message waits with a notice, those after it wait behind it, and all keep the order written', () => {
+      const room = join();
+      store.send('first');
+      store.send('second');
+      const busy: MessageAck = { ok: false, error: { code: 'rate_limited', message: 'Slow down' } };
+
+      room.lastSent.answer(busy);
+      expect(store.lines().map((line) => [line.content, line.status, line.error])).toEqual([
+        ['first', 'pending', 'Sending too fast — your messages go out in order in a moment…'],
+        ['second', 'pending', null],
+      ]);
+      jasmine.clock().tick(BUSY_BACKOFF_MS[0] - 1);
+      expect(room.sent.length).toBe(1);
+      jasmine.clock().tick(1);
+      room.lastSent.answer(confirmedAck('first', room.lastSent.payload.clientId!, 1));
+      room.lastSent.answer(confirmedAck('second', room.lastSent.payload.clientId!, 2));
+
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['first', 'first', 'second']);
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['first', 'sent'],
+        ['second', 'sent'],
+      ]);
+    });
+
+    it('when a message fails, then the next one goes, and Retry sends the failed one once that is answered', () => {
+      const room = join();
+      store.send('refused');
+      store.send('next');
+      const refused = room.lastSent.payload.clientId!;
+
+      room.lastSent.answer({ ok: false, error: { code: 'validation_failed', message: 'Nope' } });
+      expect(room.lastSent.payload.content).toBe('next');
+      store.retry(refused);
+      expect(room.sent.length).toBe(2);
+      room.lastSent.answer(confirmedAck('next', room.lastSent.payload.clientId!, 1));
+
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['refused', 'next', 'refused']);
+      expect(room.lastSent.payload.clientId).toBe(refused);
+    });
+
+    it('when the line drops while several wait, then after the reconnect they go one at a time in order', () => {
+      const room = join();
+      store.send('a');
+      store.send('b');
+
+      room.drop();
+      room.reconnect();
+      room.lastSent.answer(confirmedAck('a', room.lastSent.payload.clientId!, 1));
+      room.lastSent.answer(confirmedAck('b', room.lastSent.payload.clientId!, 2));
+
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['a', 'a', 'b']);
+      expect(store.lines().map((line) => line.content)).toEqual(['a', 'b']);
     });
 
     it('when a failed message is discarded, then it is gone', () => {

@@ -44,6 +44,8 @@ export class ChatStore {
   private lastTypingSentAt = -Infinity;
 
   readonly messages = this.history.messages;
+  readonly hasHistory = this.history.hasHistory.asReadonly();
+  readonly self = computed(() => this.session.user()?.username ?? null);
   readonly hasOlder = this.history.hasOlder;
   readonly isLoadingOlder = this.history.isLoadingOlder.asReadonly();
   readonly olderError = this.history.olderError.asReadonly();
@@ -51,6 +53,10 @@ export class ChatStore {
     ...this.messages().map(lineOfMessage),
     ...this.outbox.entries().map(lineOfEntry),
   ]);
+  /** Why our messages are held back (the server asked us to slow down), for the whole room page. */
+  readonly sendingNotice = computed(
+    () => this.outbox.entries().find((entry) => entry.status === 'pending' && entry.error)?.error,
+  );
   readonly users = signal<readonly string[]>([]);
   readonly typingUsers = this.typing.users;
   readonly status = signal<ConnectionStatus>('connecting');

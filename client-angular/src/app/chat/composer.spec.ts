@@ -102,11 +102,14 @@ describe('Composer', () => {
     expect(sent).toEqual([]);
   });
 
-  it('when disabled, then the textarea and the button are', async () => {
+  it('when disabled, then the textarea and the button are, and no characters are counted', async () => {
+    expect(element.querySelector('.counter')).not.toBeNull();
+
     fixture.componentRef.setInput('disabled', true);
     await fixture.whenStable();
 
     expect(textarea.disabled).toBeTrue();
     expect(sendButton().disabled).toBeTrue();
+    expect(element.querySelector('.counter')).toBeNull();
   });
 });

@@ -56,6 +56,22 @@ describe('MessageList', () => {
     expect(element.querySelector('.message .author')?.textContent).toBe('mallory');
   });
 
+  it('when some messages are ours, then they are set apart and marked "(you)", the others not', async () => {
+    await render(
+      [
+        lineOfMessage(aMessage(1, { username: 'ana', content: 'mine' })),
+        lineOfMessage(aMessage(2, { username: 'bob', content: 'theirs' })),
+      ],
+      { self: 'ana' },
+    );
+
+    const [mine, theirs] = [...element.querySelectorAll('.message')];
+    expect(mine?.classList).toContain('message--own');
+    expect(mine?.querySelector('.meta')?.textContent).toContain('(you)');
+    expect(theirs?.classList).not.toContain('message--own');
+    expect(theirs?.textContent).not.toContain('(you)');
+  });
+
   it('when messages are shown, then each has its author and a machine-readable time', async () => {
     await render([lineOfMessage(aMessage(1))]);
 
@@ -71,6 +87,29 @@ describe('MessageList', () => {
     expect(line?.classList).toContain('message--pending');
     expect(line?.textContent).toContain('Sending…');
     expect(button('Retry sending')).toBeUndefined();
+  });
+
+  it('when a message of ours waits because we send too fast, then it says so instead of "Sending…"', async () => {
+    await render([
+      pendingLine('pending', 'Sending too fast — your messages go out in order in a moment…'),
+    ]);
+
+    const line = element.querySelector('.message');
+    expect(line?.classList).toContain('message--pending');
+    expect(line?.textContent).toContain(
+      'Sending too fast — your messages go out in order in a moment…',
+    );
+    expect(line?.textContent).not.toContain('Sending…');
+  });
+
+  it('when there are no lines, then it invites a first message once the history is in, not while it loads', async () => {
+    await render([], { isLoading: true });
+    expect(element.querySelector('.empty')?.textContent?.trim()).toBe('Loading messages…');
+
+    await render([], { isLoading: false });
+    expect(element.querySelector('.empty')?.textContent?.trim()).toBe(
+      'No messages yet — say hello.',
+    );
   });
 
   it('when a message failed, then it shows the reason and Retry sending emits its clientId', async () => {

@@ -30,7 +30,11 @@ const newMessages = (count: number) => `${count} new ${count === 1 ? 'message' :
 })
 export class MessageList {
   readonly lines = input.required<readonly ChatLine[]>();
+  /** The room's history has not arrived yet: no lines does not mean an empty room. */
+  readonly isLoading = input(false);
   readonly hasOlder = input(false);
+  /** The signed-in user's name: their lines are set apart. */
+  readonly self = input<string | null>(null);
   readonly isLoadingOlder = input(false);
   readonly olderError = input<string | null>(null);
   readonly loadOlder = output<void>();

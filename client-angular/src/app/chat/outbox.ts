@@ -1,5 +1,5 @@
 import { signal } from '@angular/core';
-import type { Message, MessageAck, SendMessagePayload } from '@parley/contracts';
+import type { AckError, Message, MessageAck, SendMessagePayload } from '@parley/contracts';
 import { describeError } from '../core/error-messages';
 
 /** A message of ours not confirmed yet: on its way (pending) or refused (failed, retry offered). */
@@ -9,6 +9,7 @@ export interface OutboxEntry {
   readonly username: string;
   readonly createdAt: string;
   readonly status: 'pending' | 'failed';
+  /** Why it failed, or why a pending one is waiting (the server asked us to slow down). */
   readonly error: string | null;
 }
 
@@ -33,14 +34,24 @@ interface Attempts {
 const MAX_UNANSWERED = 3;
 /** Waits before resending after rate_limited / unavailable; then the entry fails. */
 export const BUSY_BACKOFF_MS = [1000, 3000];
+const WAITING: Partial<Record<string, string>> = {
+  rate_limited: 'Sending too fast — your messages go out in order in a moment…',
+  unavailable: 'Parley is busy — trying again…',
+};
+const SENDING_TOO_FAST = 'You are sending too fast. Retry in a moment.';
 
 /**
  * Messages being sent, each under one clientId for its whole life: every resend (after a timeout,
- * a reconnect or a retry) uses the same id, so the server stores it once whatever happens.
+ * a reconnect or a retry) uses the same id, so the server stores it once whatever happens. One
+ * message is on its way at a time, the oldest pending first, so they are stored in the order
+ * they were written: one held back (rate limit, busy server) holds back those after it rather
+ * than being overtaken. A failed message lets the next go; Retry puts it back in line.
  */
 export class Outbox {
   private readonly state = signal<readonly OutboxEntry[]>([]);
   private readonly attempts = new Map<string, Attempts>();
+  /** The entry on its way or waiting to be resent; no other is sent meanwhile. */
+  private current: string | null = null;
   readonly entries = this.state.asReadonly();
 
   constructor(private readonly link: OutboxLink) {}
@@ -58,24 +69,29 @@ export class Outbox {
     };
     this.state.update((entries) => [...entries, entry]);
     this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
-    this.transmit(clientId);
+    this.sendNext();
   }
 
-  /** Sends every pending entry that is not already on its way (after a (re)connect). */
+  /** After a (re)connect: the message that was on its way goes again, else the next one. */
   flush(): void {
-    for (const entry of this.state()) if (entry.status === 'pending') this.transmit(entry.clientId);
+    if (this.current) this.transmit(this.current);
+    else this.sendNext();
   }
 
   retry(clientId: string): void {
     if (!this.attempts.has(clientId)) return;
     this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
     this.patch(clientId, { status: 'pending', error: null });
-    this.transmit(clientId);
+    this.sendNext();
   }
 
   discard(clientId: string): void {
     this.attempts.delete(clientId);
     this.state.update((entries) => entries.filter((entry) => entry.clientId !== clientId));
+    if (this.current === clientId) {
+      this.current = null;
+      this.sendNext();
+    }
   }
 
   /** A confirmed message of the room: if it is one of ours, its entry is done. */
@@ -87,6 +103,7 @@ export class Outbox {
   }
 
   failAll(reason: string): void {
+    this.current = null;
     for (const attempts of this.attempts.values()) attempts.inFlight = false;
     this.state.update((entries) =>
       entries.map((entry) => ({ ...entry, status: 'failed', error: reason })),
@@ -94,14 +111,24 @@ export class Outbox {
   }
 
   clear(): void {
+    this.current = null;
     this.attempts.clear();
     this.state.set([]);
+  }
+
+  /** Sends the oldest pending entry unless one is already on its way or waiting. */
+  private sendNext(): void {
+    if (this.current) return;
+    const next = this.state().find((entry) => entry.status === 'pending');
+    if (!next) return;
+    this.current = next.clientId;
+    this.transmit(next.clientId);
   }
 
   private transmit(clientId: string): void {
     const entry = this.state().find((candidate) => candidate.clientId === clientId);
     const attempts = this.attempts.get(clientId);
-    if (!entry || !attempts || entry.status !== 'pending' || attempts.inFlight) return;
+    if (!entry || !attempts || this.current !== clientId || attempts.inFlight) return;
     if (!this.link.isConnected()) return; // flush() sends it on the next connect
     attempts.inFlight = true;
     const sent = ++attempts.sent;
@@ -136,18 +163,20 @@ export class Outbox {
       (code === 'rate_limited' || code === 'unavailable') &&
       attempts.busy < BUSY_BACKOFF_MS.length
     ) {
+      this.patch(clientId, { status: 'pending', error: WAITING[code] ?? null });
       this.link.later(() => this.transmit(clientId), BUSY_BACKOFF_MS[attempts.busy++]);
       return;
     }
-    this.fail(
-      clientId,
-      code === 'validation_failed' && message ? message : describeError({ code }),
-    );
+    this.fail(clientId, failureOf(code, message));
     if (code === 'room_not_found') this.link.roomGone();
   }
 
   private fail(clientId: string, reason: string): void {
     this.patch(clientId, { status: 'failed', error: reason });
+    if (this.current === clientId) {
+      this.current = null;
+      this.sendNext();
+    }
   }
 
   private patch(clientId: string, change: Pick<OutboxEntry, 'status' | 'error'>): void {
@@ -155,6 +184,11 @@ export class Outbox {
       entries.map((entry) => (entry.clientId === clientId ? { ...entry, ...change } : entry)),
     );
   }
+}
+
+function failureOf(code: AckError['code'], message: string): string {
+  if (code === 'validation_failed' && message) return message;
+  return code === 'rate_limited' ? SENDING_TOO_FAST : describeError({ code });
 }
 
 /** crypto.randomUUID exists only in secure contexts; a plain-http LAN address still needs ids. */

@@ -22,10 +22,11 @@ export class RoomHistory {
   private requests = new Subscription();
   private gapRetry: ReturnType<typeof setTimeout> | undefined;
   private roomName = '';
-  private hasHistory = false;
   private isFillingGap = false;
 
   readonly messages = this.log.messages;
+  /** The room's history has arrived since it was opened (until then, empty says nothing). */
+  readonly hasHistory = signal(false);
   readonly isLoadingOlder = signal(false);
   readonly olderError = signal<string | null>(null);
   /** Seqs start at 1 with no gaps, so a lowest seq above 1 means older messages exist. */
@@ -41,21 +42,21 @@ export class RoomHistory {
     this.close();
     this.roomName = roomName;
     this.log.clear();
-    this.hasHistory = false;
+    this.hasHistory.set(false);
     this.isExhausted.set(false);
     this.isLoadingOlder.set(false);
     this.olderError.set(null);
   }
 
   merge(messages: readonly Message[], source: MessageSource): void {
-    if (source === 'history') this.hasHistory = true;
+    if (source === 'history') this.hasHistory.set(true);
     this.log.merge(messages);
     if (source === 'live') this.fillGap();
   }
 
   /** For the handshake: the highest seq held without a gap, once history has been seen. */
   lastSeq(): number | undefined {
-    return this.hasHistory ? this.log.contiguousTop() : undefined;
+    return this.hasHistory() ? this.log.contiguousTop() : undefined;
   }
 
   loadOlder(): void {

@@ -74,6 +74,31 @@ describe('RoomView', () => {
     expect(text('.message .content')).toBe('hi there');
   });
 
+  it('when a room is opened, then it says it is loading until the history arrives, and invites a first message only if there is none', async () => {
+    sockets.socket.accept();
+    await fixture.whenStable();
+    expect(text('.empty')).toBe('Loading messages…');
+
+    sockets.socket.push('history', { messages: [] });
+    await fixture.whenStable();
+
+    expect(text('.empty')).toBe('No messages yet — say hello.');
+  });
+
+  it('when the list of who is online is opened, then it lies over the conversation without moving it', async () => {
+    sockets.socket.accept();
+    sockets.socket.push('presence', { users: ['ana', 'bob', 'cleo', 'dan', 'eve'] });
+    await fixture.whenStable();
+    const messages = element.querySelector('.room-messages')!;
+    const topBefore = messages.getBoundingClientRect().top;
+
+    element.querySelector('details')!.open = true;
+    await fixture.whenStable();
+
+    expect(element.querySelector<HTMLElement>('.online__list')!.offsetHeight).toBeGreaterThan(0);
+    expect(messages.getBoundingClientRect().top).toBe(topBefore);
+  });
+
   it('when the room is deleted, then it says so and the composer is disabled', async () => {
     sockets.socket.accept();
     expect(text('[role="alert"]')).toBeUndefined();
@@ -115,6 +140,26 @@ describe('RoomView', () => {
     expect(sockets.socket.lastSent.payload.content).toBe('hello');
     expect(text('.message--pending .content')).toBe('hello');
     expect(sockets.socket.emitted.map((sent) => sent.event)).toEqual(['typing']);
+  });
+
+  it('when the server asks us to slow down, then the page says our messages are held back until they go', async () => {
+    sockets.socket.accept();
+    const textarea = element.querySelector('textarea')!;
+    textarea.value = 'hello';
+    textarea.dispatchEvent(new Event('input'));
+    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
+    await fixture.whenStable();
+    expect(text('.sending-notice')).toBeUndefined();
+
+    sockets.socket.lastSent.answer({
+      ok: false,
+      error: { code: 'rate_limited', message: 'Slow down' },
+    });
+    await fixture.whenStable();
+
+    expect(text('.sending-notice')).toBe(
+      'Sending too fast — your messages go out in order in a moment…',
+    );
   });
 
   it('when the view is destroyed, then the socket is closed', () => {
