@@ -125,6 +125,25 @@ describe('SignIn', () => {
     expect(describedErrorOf(root, password)).toBe('Enter your password.');
   });
 
+  it('asks for a blank email rather than calling it invalid', async () => {
+    await openSignIn('/sign-in');
+
+    await submit('  ', 'correct horse');
+
+    expect(describedErrorOf(root, byLabel(root, 'Email'))).toBe('Enter your email address.');
+  });
+
+  it('says the session has ended when sent here because of it, and not otherwise', async () => {
+    await openSignIn('/sign-in?returnUrl=%2Frooms%2Fabc&ended=1');
+    expect(root.querySelector('[role="status"]')?.textContent?.trim()).toBe(
+      'Your session has ended. Please sign in again.',
+    );
+
+    await harness.navigateByUrl('/sign-in?returnUrl=%2Frooms%2Fabc');
+    await stable();
+    expect(root.querySelector('[role="status"]')).toBeNull();
+  });
+
   it('links to registration, keeping the way back', async () => {
     await openSignIn('/sign-in?returnUrl=%2Frooms%2Fabc');
 

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { emailSchema } from '@parley/contracts';
-import { errorSentence } from '../core/error-messages';
+import { describeError, errorSentence } from '../core/error-messages';
 import { Session } from '../core/session';
 import { schemaError } from '../shared/schema-error';
 import { safeReturnUrl } from './return-url';
@@ -17,6 +17,11 @@ export class SignIn {
   private readonly router = inject(Router);
   /** The `returnUrl` query parameter (bound by the router). */
   readonly returnUrl = input<string>();
+  /** The `ended` query parameter: the server ended the session (e.g. signed out in another tab). */
+  readonly ended = input<string>();
+  protected readonly endedNotice = computed(() =>
+    this.ended() ? describeError({ code: 'unauthorized' }) : null,
+  );
 
   protected readonly email = signal('');
   protected readonly password = signal('');
@@ -24,7 +29,7 @@ export class SignIn {
   protected readonly isBusy = signal(false);
   protected readonly error = signal<string | null>(null);
   protected readonly emailError = computed(() =>
-    this.isSubmitted() ? schemaError(emailSchema, this.email()) : null,
+    this.isSubmitted() ? schemaError(emailSchema, this.email(), 'Enter your email address.') : null,
   );
   protected readonly passwordError = computed(() =>
     this.isSubmitted() && this.password() === '' ? 'Enter your password.' : null,

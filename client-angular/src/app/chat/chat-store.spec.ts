@@ -525,7 +525,7 @@ describe('ChatStore', () => {
       expect(store.status()).toBe('disconnected');
     });
 
-    it('when the handshake says unauthorized, then the session is forgotten and the user goes to sign in', () => {
+    it('when the handshake says unauthorized, then the session is forgotten and the user goes to sign in, told why', () => {
       const navigate = spyOn(TestBed.inject(Router), 'navigate').and.resolveTo(true);
       store.open('general');
 
@@ -534,7 +534,7 @@ describe('ChatStore', () => {
       expect(session.clear).toHaveBeenCalled();
       expect(navigate).toHaveBeenCalledWith(
         ['/sign-in'],
-        jasmine.objectContaining({ queryParams: jasmine.any(Object) }),
+        jasmine.objectContaining({ queryParams: jasmine.objectContaining({ ended: 1 }) }),
       );
     });
 

@@ -5,6 +5,7 @@ import type { Message } from '@parley/contracts';
 import { ChatSocketFactory, type RoomSocket } from '../core/chat-socket';
 import { describeError } from '../core/error-messages';
 import { Session } from '../core/session';
+import { signInAgain } from '../core/session-ended';
 import { lineOfEntry, lineOfMessage, type ChatLine } from './chat-line';
 import { Outbox } from './outbox';
 import { RoomHistory, type MessageSource } from './room-history';
@@ -147,7 +148,7 @@ export class ChatStore {
     if (code === 'unauthorized') {
       this.close();
       this.session.clear();
-      void this.router.navigate(['/sign-in'], { queryParams: { returnUrl: this.router.url } });
+      void signInAgain(this.router);
       return;
     }
     if (code === 'room_not_found') return this.markDeleted();

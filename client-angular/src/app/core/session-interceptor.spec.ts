@@ -67,7 +67,7 @@ describe('sessionInterceptor', () => {
 
     expect(error.code).toBe('unauthorized');
     expect(session.user()).toBeNull();
-    expect(router.url).toBe('/sign-in?returnUrl=%2Frooms%2Fabc');
+    expect(router.url).toBe('/sign-in?returnUrl=%2Frooms%2Fabc&ended=1');
   });
 
   it('on a 401 from the sign-in call itself, stays put and keeps the session', async () => {

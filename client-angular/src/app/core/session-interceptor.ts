@@ -4,6 +4,7 @@ import { Router } from '@angular/router';
 import { catchError, throwError } from 'rxjs';
 import { toApiError } from './error-messages';
 import { Session } from './session';
+import { signInAgain } from './session-ended';
 
 /**
  * Every API error becomes an ApiError (code + readable sentence). A 401 outside the auth calls
@@ -18,7 +19,7 @@ export const sessionInterceptor: HttpInterceptorFn = (request, next) => {
       const isAuthCall = request.url.startsWith('/api/auth/');
       if (error.status === 401 && !isAuthCall) {
         session.clear();
-        void router.navigate(['/sign-in'], { queryParams: { returnUrl: router.url } });
+        void signInAgain(router);
       }
       return throwError(() => toApiError(error));
     }),

@@ -83,7 +83,7 @@ describe('Session', () => {
     expect(session.user()).toBeUndefined();
   });
 
-  it('forgets the user on sign out, even when the server cannot be reached', async () => {
+  it('keeps the user signed in when sign out cannot reach the server (the session is still valid)', async () => {
     const signedIn = session.signIn('ada@example.com', 'correct horse');
     http.expectOne('/api/auth/login').flush({ user: ada, token: 'jwt' });
     await signedIn;
@@ -92,6 +92,23 @@ describe('Session', () => {
     http.expectOne({ method: 'POST', url: '/api/auth/logout' }).error(new ProgressEvent('error'));
 
     await expectAsync(signedOut).toBeRejected();
+    expect(session.user()).toEqual(ada);
+  });
+
+  it('forgets the user on sign out when the session had already ended', async () => {
+    const signedIn = session.signIn('ada@example.com', 'correct horse');
+    http.expectOne('/api/auth/login').flush({ user: ada, token: 'jwt' });
+    await signedIn;
+
+    const signedOut = session.signOut();
+    http
+      .expectOne({ method: 'POST', url: '/api/auth/logout' })
+      .flush(
+        { error: { code: 'unauthorized', message: 'no' } },
+        { status: 401, statusText: 'Unauthorized' },
+      );
+
+    await signedOut;
     expect(session.user()).toBeNull();
     expect(await session.resolve()).toBeNull();
   });

@@ -1,7 +1,8 @@
-import { HttpClient } from '@angular/common/http';
+import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, inject, Injectable, signal } from '@angular/core';
 import type { User } from '@parley/contracts';
 import { firstValueFrom } from 'rxjs';
+import { isApiError } from './error-messages';
 
 /**
  * Who is signed in. The session itself is the HttpOnly cookie; this store only knows the user,
@@ -42,12 +43,18 @@ export class Session {
     return this.set(user);
   }
 
+  /**
+   * Revokes the session on the server, then forgets the user. While the server cannot be reached
+   * the session stays valid (its cookie is HttpOnly, out of our reach), so the user stays signed
+   * in and the error is thrown for the page to say so. A session that had already ended is gone.
+   */
   async signOut(): Promise<void> {
     try {
       await firstValueFrom(this.http.post('/api/auth/logout', {}));
-    } finally {
-      this.set(null);
+    } catch (error) {
+      if (!isSessionGone(error)) throw error;
     }
+    this.set(null);
   }
 
   /** Forgets the user (e.g. the server answered 401). */
@@ -61,3 +68,7 @@ export class Session {
     return user;
   }
 }
+
+const isSessionGone = (error: unknown) =>
+  (error instanceof HttpErrorResponse && error.status === 401) ||
+  (isApiError(error) && error.code === 'unauthorized');
