@@ -17,6 +17,15 @@ describe('RoomView', () => {
 
   const text = (selector: string) => element.querySelector(selector)?.textContent?.trim();
 
+  /** Types into the message box and presses Enter, as a person sends. */
+  async function writeAndPressEnter(content: string): Promise<void> {
+    const textarea = element.querySelector('textarea')!;
+    textarea.value = content;
+    textarea.dispatchEvent(new Event('input'));
+    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
+    await fixture.whenStable();
+  }
+
   beforeEach(async () => {
     TestBed.configureTestingModule({
       providers: [
@@ -131,11 +140,7 @@ describe('RoomView', () => {
 
   it('when a message is written and Enter pressed, then it shows as pending and is sent', async () => {
     sockets.socket.accept();
-    const textarea = element.querySelector('textarea')!;
-    textarea.value = 'hello';
-    textarea.dispatchEvent(new Event('input'));
-    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
-    await fixture.whenStable();
+    await writeAndPressEnter('hello');
 
     expect(sockets.socket.lastSent.payload.content).toBe('hello');
     expect(text('.message--pending .content')).toBe('hello');
@@ -144,11 +149,7 @@ describe('RoomView', () => {
 
   it('when the server asks us to slow down, then the page says our messages are held back until they go', async () => {
     sockets.socket.accept();
-    const textarea = element.querySelector('textarea')!;
-    textarea.value = 'hello';
-    textarea.dispatchEvent(new Event('input'));
-    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
-    await fixture.whenStable();
+    await writeAndPressEnter('hello');
     expect(text('.sending-notice')).toBeUndefined();
 
     sockets.socket.lastSent.answer({
