@@ -125,6 +125,7 @@ describe('POST /api/auth/register', () => {
     ['a username of 33 characters', () => ({ username: randomName(33) }), 'username'],
     ['a username with a space', () => ({ username: `${randomName(8)} x` }), 'username'],
     ['a username with an @', () => ({ username: `${randomName(8)}@x` }), 'username'],
+    ['a username of combining marks alone', () => ({ username: '\u0301\u0302\u0303' }), 'username'],
     ['a password of 7 characters', () => ({ password: 'short-7' }), 'password'],
     // 37 characters, 73 bytes: a limit counted in characters would let it through.
     ['a password of 73 UTF-8 bytes', () => ({ password: `${'é'.repeat(36)}a` }), 'password'],
@@ -162,6 +163,7 @@ describe('POST /api/auth/register', () => {
     ['a username of 3 characters', () => ({ username: randomName(3) })],
     ['a username of 32 characters', () => ({ username: randomName(32) })],
     ['a Vietnamese username', () => ({ username: `Đặng_Văn.${randomName(6)}` })],
+    ['a Hindi username (letters with their marks)', () => ({ username: `हिन्दी_${randomName(6)}` })],
     ['a password of 8 characters', () => ({ password: 'eight-ch' })],
     ['a password of 72 UTF-8 bytes', () => ({ password: 'é'.repeat(36) })],
   ];

@@ -130,7 +130,7 @@ describe('creating a room', () => {
     expect(rows).toEqual([{ name: canonical }]);
   });
 
-  it.each(['phòng-họp', 'тест', '会议室'])(
+  it.each(['phòng-họp', 'тест', '会议室', 'हिन्दी'])(
     'when the name is in another script (%s), then it is accepted and found by its encoded path',
     async (base) => {
       const { client } = await signedIn();
@@ -177,6 +177,7 @@ describe('creating a room', () => {
     ['a slash', 'a/b'],
     ['a question mark', 'a?b'],
     ['markup', '<script>'],
+    ['a combining mark alone', '\u0301'],
   ])(
     'when the name is %s, then it answers 400 validation_failed with details and stores nothing',
     async (_label, name) => {

@@ -8,9 +8,10 @@ export function codePointLength(value: string): number {
   return Array.from(value).length;
 }
 
-// Letters of any script (with their combining marks, which some scripts need), digits, _ - .
-const USERNAME_PATTERN = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
-const ROOM_NAME_PATTERN = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
+// Letters of any script, digits, _ - . A combining mark (which some scripts need, e.g. हिन्दी)
+// only after a letter or digit: marks are not letters, so a name of marks alone is refused.
+const USERNAME_PATTERN = /^(?:[\p{L}\p{Nd}]\p{M}*|[_.-])+$/u;
+const ROOM_NAME_PATTERN = USERNAME_PATTERN;
 
 export const emailSchema = z
   .string()
