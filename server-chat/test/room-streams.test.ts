@@ -26,14 +26,18 @@ function streamsReading(messages: typeof app.deps.messages): RoomStreams {
   });
 }
 
-/** A plain member that keeps every frame it is sent. */
-function recordingMember(): { member: PlainMember; frames: PlainServerFrame[] } {
+/** A plain member that keeps every frame it is sent, and how many sends carried them. */
+function recordingMember(): { member: PlainMember; frames: PlainServerFrame[]; sends: number[] } {
   const frames: PlainServerFrame[] = [];
+  const sends: number[] = [];
   const member: PlainMember = {
-    send: (frame) => frames.push(JSON.parse(frame) as PlainServerFrame),
+    send: (batch) => {
+      sends.push(batch.length);
+      for (const frame of batch) frames.push(JSON.parse(frame) as PlainServerFrame);
+    },
     close: () => undefined,
   };
-  return { member, frames };
+  return { member, frames, sends };
 }
 
 /** Hands a committed message to the streams as its event would, and waits for its delivery. */
@@ -93,4 +97,27 @@ test('when messages commit between the upgrade of a plain client and its join, t
   // Assert
   expect(upgradedAt).toBe(2);
   expect(frames).toEqual([...meanwhile, live].map((message) => ({ type: 'message', message })));
+});
+
+test('when a batch of messages commits in a room, then a plain member gets them in one send, in seq order', async () => {
+  // Arrange: a plain member, live.
+  const owner = await signUpMember(app, 'streams');
+  const room = await roomOf(owner);
+  const streams = streamsReading(app.deps.messages);
+  const { member, frames, sends } = recordingMember();
+  await streams.joinPlain({ id: room.id, name: room.name }, member, 0);
+  const batch = [
+    await postMessage(owner.rest, room.name, 'one'),
+    await postMessage(owner.rest, room.name, 'two'),
+    await postMessage(owner.rest, room.name, 'three'),
+  ];
+  sends.length = 0;
+
+  // Act: the three as one group commit announces them.
+  streams.onMessages(room.id, batch.at(-1)!.seq, batch);
+  await new Promise<void>((resolve) => streams.afterDeliveries(room.id, () => resolve()));
+
+  // Assert
+  expect(sends).toEqual([3]);
+  expect(frames).toEqual(batch.map((message) => ({ type: 'message', message })));
 });

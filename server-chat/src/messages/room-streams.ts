@@ -9,7 +9,8 @@ const LATEST = 50;
 
 /** A plain WebSocket member of a room. */
 export interface PlainMember {
-  send(frame: string): void;
+  /** Sends the frames in order, in one write where the connection allows. */
+  send(frames: string[]): void;
   /** Sends a last frame, then closes (e.g. the room was deleted). */
   close(lastFrame: string): void;
 }
@@ -54,7 +55,7 @@ class RoomStream {
         batch = await this.deps.messages.range(this.room.id, after, targetSeq, HISTORY_PAGE);
         if (batch.length === 0) break; // not committed yet: it comes with its own event
       }
-      for (const message of batch) this.deliver(message);
+      this.deliver(batch);
       from = this.lastSeq = batch.at(-1)!.seq;
     }
   }
@@ -103,11 +104,12 @@ class RoomStream {
     goLive();
   }
 
-  deliver(message: Message): void {
-    this.namespace?.local.to(LIVE).emit('message', { message });
+  /** A batch in seq order: Socket.IO members get an event each, plain members one send. */
+  deliver(messages: Message[]): void {
+    for (const message of messages) this.namespace?.local.to(LIVE).emit('message', { message });
     if (this.plainMembers.size > 0) {
-      const frame = plainFrame(message);
-      for (const member of this.plainMembers) member.send(frame);
+      const frames = messages.map(plainFrame);
+      for (const member of this.plainMembers) member.send(frames);
     }
   }
 }
@@ -157,9 +159,7 @@ export function createRoomStreams(deps: StreamDeps & { logger: Logger }) {
       const stream = streamFor(room);
       return stream.enqueue(() =>
         stream.join(
-          (messages) => {
-            for (const message of messages) member.send(plainFrame(message));
-          },
+          (messages) => member.send(messages.map(plainFrame)),
           fromSeq,
           () => stream.plainMembers.add(member),
         ),

@@ -74,7 +74,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
         const fromSeq = (await deps.rooms.lastSeq(room.id)) ?? 0;
         socket.off('error', onEarlyError);
         wss.handleUpgrade(req, socket, head, (ws) =>
-          serve(ws, { session, room: { id: room.id, name: room.name }, fromSeq }),
+          serve(ws, socket, { session, room: { id: room.id, name: room.name }, fromSeq }),
         );
       } catch (error) {
         refuse(socket, toAppError(error).code);
@@ -84,6 +84,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
 
   const serve = (
     ws: WebSocket,
+    tcp: Duplex,
     {
       session,
       room,
@@ -96,7 +97,12 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
   ) => {
     const send = (frame: PlainServerFrame) => ws.send(JSON.stringify(frame));
     const member = {
-      send: (frame: string) => ws.send(frame),
+      // Corked, so a batch's frames leave in one writev rather than one system call each.
+      send: (frames: string[]) => {
+        tcp.cork();
+        for (const frame of frames) ws.send(frame);
+        tcp.uncork();
+      },
       close: (lastFrame: string) => {
         ws.send(lastFrame);
         ws.close(4404, 'room deleted');
