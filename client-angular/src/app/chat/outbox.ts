@@ -88,10 +88,7 @@ export class Outbox {
   discard(clientId: string): void {
     this.attempts.delete(clientId);
     this.state.update((entries) => entries.filter((entry) => entry.clientId !== clientId));
-    if (this.current === clientId) {
-      this.current = null;
-      this.sendNext();
-    }
+    this.release(clientId);
   }
 
   /** A confirmed message of the room: if it is one of ours, its entry is done. */
@@ -173,10 +170,14 @@ export class Outbox {
 
   private fail(clientId: string, reason: string): void {
     this.patch(clientId, { status: 'failed', error: reason });
-    if (this.current === clientId) {
-      this.current = null;
-      this.sendNext();
-    }
+    this.release(clientId);
+  }
+
+  /** The entry on its way is done with (confirmed, discarded, failed): the next one may go. */
+  private release(clientId: string): void {
+    if (this.current !== clientId) return;
+    this.current = null;
+    this.sendNext();
   }
 
   private patch(clientId: string, change: Pick<OutboxEntry, 'status' | 'error'>): void {
