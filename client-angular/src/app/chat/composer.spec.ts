@@ -35,6 +35,21 @@ describe('Composer', () => {
     textarea = element.querySelector('textarea')!;
   });
 
+  it('when it opens, then the message box has the focus, ready to type', () => {
+    expect(document.activeElement).toBe(textarea);
+  });
+
+  it('when the user clicks Send, then the message is sent and the focus is back in the message box', async () => {
+    await type('hello');
+    sendButton().focus();
+
+    sendButton().click();
+    await fixture.whenStable();
+
+    expect(sent).toEqual(['hello']);
+    expect(document.activeElement).toBe(textarea);
+  });
+
   it('has a visible label for its textarea', () => {
     const label = element.querySelector(`label[for="${textarea.id}"]`);
 

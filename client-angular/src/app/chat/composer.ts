@@ -1,4 +1,14 @@
-import { ChangeDetectionStrategy, Component, computed, input, output, signal } from '@angular/core';
+import {
+  afterNextRender,
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  type ElementRef,
+  input,
+  output,
+  signal,
+  viewChild,
+} from '@angular/core';
 import { codePointLength, LIMITS, messageContentSchema } from '@parley/contracts';
 
 /** The counter turns into a warning this many characters before the limit. */
@@ -17,6 +27,7 @@ export class Composer {
   readonly typing = output<void>();
 
   protected readonly text = signal('');
+  private readonly field = viewChild.required<ElementRef<HTMLTextAreaElement>>('message');
   // What is sent is trimmed, so that is what counts.
   protected readonly remaining = computed(
     () => LIMITS.messageMaxLength - codePointLength(this.text().trim()),
@@ -41,6 +52,14 @@ export class Composer {
         : '',
   );
 
+  constructor() {
+    // Opening a room means being ready to write, except on a touch screen, where the keyboard
+    // would cover the conversation the user came to read.
+    afterNextRender(() => {
+      if (!matchMedia('(pointer: coarse)').matches) this.focus();
+    });
+  }
+
   protected onInput(value: string): void {
     this.text.set(value);
     if (value.trim()) this.typing.emit();
@@ -59,5 +78,11 @@ export class Composer {
     if (!this.canSend() || !content.success) return;
     this.send.emit(content.data);
     this.text.set('');
+    // After a click on Send, the next message is typed where the last one was.
+    this.focus();
+  }
+
+  private focus(): void {
+    if (!this.disabled()) this.field().nativeElement.focus();
   }
 }
