@@ -164,6 +164,10 @@ describe('invalid messages', () => {
     ['an array payload', ['hello']],
     ['no content', { clientId: 'c1' }],
     ['non-string content', { content: 42 }],
+    ['content with a NUL character', { content: 'a\u0000b' }],
+    ['content with half of a surrogate pair', { content: 'a\uD83Db' }],
+    ['a clientId with a NUL character', { content: 'hello', clientId: 'p\u0000x' }],
+    ['a clientId with half of a surrogate pair', { content: 'hello', clientId: 'id-\uD800' }],
   ];
 
   it.each(invalid)(

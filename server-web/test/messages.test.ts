@@ -61,6 +61,38 @@ describe('posting a message', () => {
     expect(await rowsOf(app, room.id)).toHaveLength(0);
   });
 
+  it.each([
+    ['the content holds half of a surrogate pair', { content: 'a\uD83Db' }],
+    ['the clientId holds a NUL character', { content: 'hello', clientId: 'p\u0000x' }],
+    ['the clientId holds half of a surrogate pair', { content: 'hello', clientId: 'id-\uD800' }],
+  ])('when %s, then 400 validation_failed and nothing is stored', async (_label, body) => {
+    const { client } = await signedIn();
+    const room = await createRoom(client);
+
+    const response = await client.post(messagesPath(room.name), body);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error?.code).toBe('validation_failed');
+    expect(await rowsOf(app, room.id)).toHaveLength(0);
+  });
+
+  it('when two clientIds differ only in half of a surrogate pair, then neither message is taken for the other', async () => {
+    const { client } = await signedIn();
+    const room = await createRoom(client);
+
+    const first = await client.post(messagesPath(room.name), {
+      content: 'first',
+      clientId: 'id-\uD800',
+    });
+    const second = await client.post(messagesPath(room.name), {
+      content: 'second',
+      clientId: 'id-\uD801',
+    });
+
+    expect([first.status, second.status]).toEqual([400, 400]);
+    expect(await rowsOf(app, room.id)).toHaveLength(0);
+  });
+
   it('when the room name in the path is malformed percent-encoding, then 400 validation_failed', async () => {
     const { account } = await signedIn();
 

@@ -55,16 +55,31 @@ export const roomNameSchema = z
   )
   .refine((value) => ROOM_NAME_PATTERN.test(value), 'Only letters, digits, -, _ and .');
 
+// PostgreSQL text cannot hold NUL, and UTF-8 has no form for half of a surrogate pair (it would
+// be stored as U+FFFD, not verbatim, and two clientIds differing only there would become one):
+// such input is refused clearly rather than failing on insert or changing on the way in.
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
 /** Message content: trimmed, then 1–4000 code points. */
 export const messageContentSchema = z
   .string()
   .transform((value) => value.trim())
   .refine((value) => value.length > 0, 'A message cannot be empty')
-  // PostgreSQL text cannot hold NUL; refuse it clearly rather than fail on insert.
   .refine((value) => !value.includes('\0'), 'A message cannot contain NUL characters')
+  .refine(
+    (value) => !UNPAIRED_SURROGATE.test(value),
+    'A message cannot contain broken characters (half of a surrogate pair)',
+  )
   .refine(
     (value) => codePointLength(value) <= LIMITS.messageMaxLength,
     `At most ${LIMITS.messageMaxLength} characters`,
   );
 
-export const clientIdSchema = z.string().min(1).max(LIMITS.clientIdMaxLength);
+export const clientIdSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.clientIdMaxLength)
+  .refine(
+    (value) => !value.includes('\0') && !UNPAIRED_SURROGATE.test(value),
+    'A clientId cannot contain NUL or broken characters (half of a surrogate pair)',
+  );
