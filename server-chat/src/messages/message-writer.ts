@@ -66,8 +66,14 @@ export function createMessageWriter(deps: WriterDeps) {
     try {
       await commitBatch(batch);
     } catch (error) {
-      const appError = toAppError(error);
-      for (const pending of batch) pending.reject(appError);
+      // One draft PostgreSQL refuses (input no schema caught) fails the whole statement, and
+      // nothing of it was stored: the drafts are written again one by one, so that a sender's
+      // bad message costs no one else theirs.
+      if (batch.length > 1 && isRefusedStatement(error)) {
+        for (const pending of batch) await commitOrReject([pending]);
+      } else {
+        rejectAll(batch, error);
+      }
     } finally {
       isFlushing = false;
       schedule();
@@ -75,6 +81,14 @@ export function createMessageWriter(deps: WriterDeps) {
         for (const resolve of idle) resolve();
         idle = [];
       }
+    }
+  };
+
+  const commitOrReject = async (batch: Pending[]) => {
+    try {
+      await commitBatch(batch);
+    } catch (error) {
+      rejectAll(batch, error);
     }
   };
 
@@ -126,3 +140,18 @@ export function createMessageWriter(deps: WriterDeps) {
 }
 
 export type MessageWriter = ReturnType<typeof createMessageWriter>;
+
+function rejectAll(batch: Pending[], error: unknown): void {
+  const appError = toAppError(error);
+  for (const pending of batch) pending.reject(appError);
+}
+
+/**
+ * PostgreSQL refused the statement for its input (SQLSTATE class 22, data exception, or 23,
+ * integrity constraint violation): it ran and rolled back, so writing its drafts again cannot
+ * store one twice. A lost connection or a timeout says nothing of the kind.
+ */
+function isRefusedStatement(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
