@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import WebSocket from 'ws';
 import {
   api,
   createRoom,
@@ -6,6 +8,7 @@ import {
   signUp,
 } from '../../server-web/test/rest-client';
 import { startStack, type TestStack } from '../support/stack';
+import { uniqueName } from '../support/web-app';
 
 // What nginx itself adds in front of the services: headers, caching, compression, limits.
 let stack: TestStack;
@@ -119,6 +122,32 @@ test('when a client-side route or a missing asset is asked for, then routes get 
   const missing = await get('/main-ZZZZZZZZ.js');
   expect(missing.status).toBe(404);
   expect(missing.headers.get('cache-control')).toBeNull();
+});
+
+test('when a room is named like a file (.js, .json, .txt), then its API, page, plain WebSocket and deletion work through nginx', async () => {
+  const account = await signUp(stack, 'files');
+  const rest = api(stack, account.cookie);
+
+  for (const extension of ['js', 'json', 'txt']) {
+    const room = await createRoom(rest, `${uniqueName('notes')}.${extension}`);
+    const posted = await postMessage(rest, room.name, `in ${room.name}`);
+    const history = await rest.get(messagesPath(room.name));
+    const page = await get(`/rooms/${encodeURIComponent(room.name)}`);
+    const plain = new WebSocket(
+      `${stack.url.replace('http', 'ws')}/ws/${encodeURIComponent(room.name)}`,
+      { headers: { authorization: `Bearer ${account.token}` } },
+    );
+    await once(plain, 'open');
+    plain.close();
+    const deleted = await rest.delete(`/api/rooms/${encodeURIComponent(room.name)}`);
+    const gone = await rest.get(`/api/rooms/${encodeURIComponent(room.name)}`);
+
+    expect(history.body.messages).toEqual([posted]);
+    expect(await page.text()).toContain('<app-root>');
+    expect(deleted.status).toBe(204);
+    expect(gone.status).toBe(404);
+    expect(gone.body.error?.code).toBe('room_not_found');
+  }
 });
 
 test('when a body is larger than 64 KiB, then nginx refuses it with the API JSON 413, and one just below passes', async () => {
