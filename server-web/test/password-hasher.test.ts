@@ -40,4 +40,32 @@ describe('password hashing on low-priority worker threads', () => {
     await expect(hasher.compare('x', 'not a bcrypt hash')).resolves.toBe(false);
     await expect(hasher.compare('y', await hasher.hash('y', 4))).resolves.toBe(true);
   });
+
+  it("when one client has many sign-ins waiting, then another client's is checked next, not after them all", async () => {
+    const single = createPasswordHasher(1);
+    try {
+      const hash = await single.hash('secret', 4);
+      const finished: string[] = [];
+      const check = (client: string, label: string) =>
+        single.compare('secret', hash, client).then(() => finished.push(label));
+
+      // One storm's sign-ins arrive first, then one of someone else's.
+      const storm = Array.from({ length: 6 }, (_, n) => check('10.0.0.1', `storm ${n + 1}`));
+      const user = check('10.0.0.2', 'user');
+      await Promise.all([...storm, user]);
+
+      // The storm's first was already being checked; the user's is next, then the storm's rest.
+      expect(finished).toEqual([
+        'storm 1',
+        'user',
+        'storm 2',
+        'storm 3',
+        'storm 4',
+        'storm 5',
+        'storm 6',
+      ]);
+    } finally {
+      await single.close();
+    }
+  });
 });

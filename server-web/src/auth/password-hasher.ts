@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 /** bcrypt, off the event loop and behind everything else that wants the CPU. */
 export interface PasswordHasher {
   hash(password: string, cost: number): Promise<string>;
-  compare(password: string, hash: string): Promise<boolean>;
+  /** `client` (e.g. an IP address): hashes are shared out in turns between clients. */
+  compare(password: string, hash: string, client?: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -40,10 +41,24 @@ parentPort.on('message', ({ id, job }) => {
 });
 `;
 
+interface Queued {
+  id: number;
+  job: Job;
+  /** Its client's turn: one round after the client's previous job, and never in the past. */
+  round: number;
+  resolve(value: string | boolean): void;
+  reject(error: Error): void;
+}
+
+/** More clients than this remembered: those whose last turn is past are forgotten. */
+const REMEMBERED_CLIENTS = 1_000;
+
 /**
  * bcrypt on worker threads at the lowest CPU priority, one per core this process may use. A login
  * storm then takes only the CPU that chat (in this process with `npm start`, or beside it on a
- * small machine) leaves idle, and never delays a message by more than a scheduler tick.
+ * small machine) leaves idle, and never delays a message by more than a scheduler tick. Each
+ * worker hashes one job at a time, and waiting jobs take turns by client (start-time fair
+ * queuing): one client's hundred sign-ins do not stand between anyone else and theirs.
  */
 export function createPasswordHasher(threads = availableParallelism()): PasswordHasher {
   const workers = Array.from(
@@ -54,43 +69,70 @@ export function createPasswordHasher(threads = availableParallelism()): Password
         workerData: { bcryptPath: require.resolve('bcrypt'), priority: LOWEST_PRIORITY },
       }),
   );
-  const load = new Map<Worker, number>(workers.map((worker) => [worker, 0]));
-  const pending = new Map<
-    number,
-    { resolve(value: string | boolean): void; reject(error: Error): void }
-  >();
+  const idle = [...workers];
+  const running = new Map<Worker, Queued>();
+  const waiting: Queued[] = [];
+  const lastRound = new Map<string, number>();
+  let round = 0;
   let nextId = 0;
+
+  const dispatch = () => {
+    while (idle.length > 0 && waiting.length > 0) {
+      // The earliest round, and within it the earliest arrival.
+      let next = 0;
+      for (let i = 1; i < waiting.length; i++) {
+        if (waiting[i]!.round < waiting[next]!.round) next = i;
+      }
+      const queued = waiting.splice(next, 1)[0]!;
+      round = queued.round;
+      const worker = idle.pop()!;
+      running.set(worker, queued);
+      worker.postMessage({ id: queued.id, job: queued.job });
+    }
+    if (lastRound.size > REMEMBERED_CLIENTS) {
+      for (const [client, last] of lastRound) if (last < round) lastRound.delete(client);
+    }
+  };
+
   for (const worker of workers) {
     worker.unref();
     worker.on('message', (reply: Reply) => {
-      load.set(worker, load.get(worker)! - 1);
-      const waiter = pending.get(reply.id);
-      pending.delete(reply.id);
-      if ('error' in reply) waiter?.reject(new Error(reply.error));
-      else waiter?.resolve(reply.result);
+      const queued = running.get(worker);
+      running.delete(worker);
+      idle.push(worker);
+      if (queued?.id === reply.id) {
+        if ('error' in reply) queued.reject(new Error(reply.error));
+        else queued.resolve(reply.result);
+      }
+      dispatch();
     });
-    // A worker that dies (out of memory) takes its jobs along: fail them rather than hang.
+    // A worker that dies (out of memory) fails its job and leaves the pool; if it was the last,
+    // what waits fails too rather than hang.
     worker.on('error', (error) => {
-      for (const waiter of pending.values()) waiter.reject(error);
-      pending.clear();
+      running.get(worker)?.reject(error);
+      running.delete(worker);
+      workers.splice(workers.indexOf(worker), 1);
+      if (workers.length > 0) return;
+      for (const queued of waiting.splice(0)) queued.reject(error);
     });
   }
 
-  const run = (job: Job) =>
+  const run = (job: Job, client = '') =>
     new Promise<string | boolean>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      // The least busy worker: jobs are all about the same size.
-      const worker = workers.reduce((best, candidate) =>
-        load.get(candidate)! < load.get(best)! ? candidate : best,
-      );
-      load.set(worker, load.get(worker)! + 1);
-      worker.postMessage({ id, job });
+      if (workers.length === 0) {
+        reject(new Error('no password hashing thread is left'));
+        return;
+      }
+      const turn = Math.max(round, (lastRound.get(client) ?? -1) + 1);
+      lastRound.set(client, turn);
+      waiting.push({ id: nextId++, job, round: turn, resolve, reject });
+      dispatch();
     });
 
   return {
     hash: async (password, cost) => (await run({ op: 'hash', password, cost })) as string,
-    compare: async (password, hash) => (await run({ op: 'compare', password, hash })) as boolean,
+    compare: async (password, hash, client) =>
+      (await run({ op: 'compare', password, hash }, client)) as boolean,
     async close() {
       await Promise.all(workers.map((worker) => worker.terminate()));
     },
