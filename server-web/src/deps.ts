@@ -45,6 +45,8 @@ export interface AppDeps extends SharedDataAccess {
   /** bcrypt on low-priority worker threads. */
   passwords: PasswordHasher;
   loginLimiter: AttemptLimiter;
+  /** Failed sign-ins per IP, whatever the account: password spraying from one address. */
+  signInLimiter: AttemptLimiter;
   messageLimiter: MessageRateLimiter;
   /** Per-IP limiter for cheap-to-call but costly endpoints (sign-up, room creation). */
   requestLimiter: (key: string) => Promise<void>;
@@ -56,6 +58,8 @@ export interface AppDeps extends SharedDataAccess {
 export interface LimitOverrides {
   /** Sign-ups and room creations per IP and minute (the contract asks for at least 60). */
   requestsPerMinute?: number;
+  /** Failed sign-ins per IP and minute, across accounts (at least 60, as for the above). */
+  signInFailuresPerMinute?: number;
   messagesPerSecond?: number;
   messageBurst?: number;
 }
@@ -112,6 +116,15 @@ export async function createDeps(
         points: LIMITS.loginFailuresPerWindow,
         durationSeconds: LIMITS.loginWindowSeconds,
         message: 'Too many failed sign-ins, try again later',
+      },
+      redis,
+    ),
+    signInLimiter: createAttemptLimiter(
+      {
+        keyPrefix: 'rl:login-ip',
+        points: limits.signInFailuresPerMinute ?? 60,
+        durationSeconds: 60,
+        message: 'Too many failed sign-ins from your network, try again shortly',
       },
       redis,
     ),

@@ -191,3 +191,53 @@ describe('Sign-in timing', () => {
     }
   });
 });
+
+describe('Sign-in failures per address', () => {
+  // The product's own limit (60 failures a minute per address); the suite's app raises it.
+  const startProxied = () =>
+    startWebApp({ TRUST_PROXY: '1' }, { requestsPerMinute: 10_000, messagesPerSecond: 1_000 });
+  const unknownEmail = () => `${uniqueName('nobody')}@example.org`;
+
+  test('when one address fails 60 sign-ins across accounts, then its next is refused with 429 and other addresses still sign in', async () => {
+    const proxied = await startProxied();
+    try {
+      const victim = await register(proxied);
+      const sprayer = { 'x-forwarded-for': '203.0.113.20' };
+      for (let attempt = 1; attempt <= 60; attempt++) {
+        const response = await login(proxied, unknownEmail(), 'wrong-password', sprayer);
+        expect({ attempt, status: response.status }).toEqual({ attempt, status: 401 });
+      }
+
+      const fromSprayer = await login(proxied, victim.email, victim.password, sprayer);
+      const fromElsewhere = await login(proxied, victim.email, victim.password, {
+        'x-forwarded-for': '198.51.100.8',
+      });
+
+      await expectRateLimited(fromSprayer);
+      expect(fromElsewhere.status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test('when an address signs in with a right password between failures, then its successes do not count and do not wipe its failures', async () => {
+    const proxied = await startProxied();
+    try {
+      const own = await register(proxied);
+      const address = { 'x-forwarded-for': '203.0.113.21' };
+      for (let attempt = 1; attempt <= 70; attempt++) {
+        const response = await login(proxied, own.email, own.password, address);
+        expect({ attempt, status: response.status }).toEqual({ attempt, status: 200 });
+      }
+      for (let attempt = 1; attempt <= 59; attempt++) {
+        expect((await login(proxied, unknownEmail(), 'wrong', address)).status).toBe(401);
+      }
+      expect((await login(proxied, own.email, own.password, address)).status).toBe(200);
+      expect((await login(proxied, unknownEmail(), 'wrong', address)).status).toBe(401);
+
+      await expectRateLimited(await login(proxied, own.email, own.password, address));
+    } finally {
+      await proxied.close();
+    }
+  });
+});

@@ -22,6 +22,7 @@ export async function startWebApp(
   env: Record<string, string> = {},
   limits: LimitOverrides = {
     requestsPerMinute: 10_000,
+    signInFailuresPerMinute: 10_000,
     messagesPerSecond: 1_000,
     messageBurst: 2_000,
   },

@@ -79,6 +79,8 @@ export interface AttemptLimiter {
   attempt(key: string): Promise<void>;
   /** Forgets the attempts (after a success). */
   reset(key: string): Promise<void>;
+  /** Gives one attempt back (a success that must not clear the others' failures). */
+  refund(key: string): Promise<void>;
 }
 
 /** Limits attempts per key (e.g. sign-ins per account and IP); a success resets the count. */
@@ -101,6 +103,9 @@ export function createAttemptLimiter(
     },
     async reset(key) {
       await limiter.delete(key);
+    },
+    async refund(key) {
+      await limiter.reward(key, 1);
     },
   };
 }

@@ -13,7 +13,8 @@ export const ownUser = (user: UserRecord): User => ({
 const invalidCredentials = () => new AppError('invalid_credentials', 'Wrong email or password');
 
 export function createAuthService(deps: AppDeps) {
-  const { users, config, loginLimiter, revokedTokens, revocations, passwords } = deps;
+  const { users, config, loginLimiter, signInLimiter, revokedTokens, revocations, passwords } =
+    deps;
   // Compared against when the email is unknown, so both failures cost one bcrypt comparison.
   let dummyHash: Promise<string> | undefined;
   const getDummyHash = () =>
@@ -44,16 +45,25 @@ export function createAuthService(deps: AppDeps) {
 
     async login(body: LoginBody, ip: string) {
       const limitKey = `${body.email.toLowerCase()}|${ip}`;
-      // Counted before the slow comparison and cleared on success: counted after it, parallel
-      // guesses would all pass before the first failure was recorded.
-      await loginLimiter.attempt(limitKey);
+      // Counted before the slow comparison: counted after it, parallel guesses would all pass
+      // before the first failure was recorded. A success clears the account's failures and gives
+      // the address its attempt back (one good password must not wipe the address's failures).
+      await signInLimiter.attempt(ip);
+      try {
+        await loginLimiter.attempt(limitKey);
+      } catch (error) {
+        await signInLimiter.refund(ip);
+        throw error;
+      }
       const user = await users.findByEmail(body.email);
+      // bcrypt takes turns between addresses: a storm from one does not hold up the others.
       const isMatch = await passwords.compare(
         body.password,
         user?.hashedPassword ?? (await getDummyHash()),
+        ip,
       );
       if (!user || !isMatch) throw invalidCredentials();
-      await loginLimiter.reset(limitKey);
+      await Promise.all([loginLimiter.reset(limitKey), signInLimiter.refund(ip)]);
       return { user: ownUser(user), ...issue(user) };
     },
 
