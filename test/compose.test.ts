@@ -23,7 +23,10 @@ import { startWebApp } from './support/web-app';
 // would and check every service, port, variable and path they name against the repository.
 const compose = loadCompose();
 const services = compose.services;
-const SECRETS = { JWT_SECRET: 'j'.repeat(64), POSTGRES_PASSWORD: 'p4ssw0rd' };
+const SECRETS = {
+  JWT_SECRET: 'c3a91f0e5d7b2846e0f9a1c4b7d3e5f2986a0c4e1b7d5f3a2c8e6b0d4f1a9c7e',
+  POSTGRES_PASSWORD: 'p4ssw0rd',
+};
 const SERVERS = ['web', 'chat-1', 'chat-2'];
 const NGINX_IMAGE = readDockerfile('docker/Dockerfile.nginx');
 

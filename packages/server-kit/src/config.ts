@@ -69,6 +69,29 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Below this, by its characters' frequencies, a secret is taken for typed rather than generated. */
+const MIN_SECRET_BITS = 100;
+
+/**
+ * True for a secret no generator made: one string repeated ("changeme-changeme-…", 32 spaces)
+ * or too few bits by the Shannon entropy of its characters (16 random bytes in hex: ~112 bits;
+ * "passwordpasswordpasswordpassword": 88). A heuristic: it cannot tell a long phrase is weak.
+ */
+export function isGuessable(secret: string): boolean {
+  const characters = [...secret];
+  const n = characters.length;
+  for (let period = 1; period <= n / 2; period++) {
+    if (characters.every((character, i) => i < period || character === characters[i - period])) {
+      return true;
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const character of characters) counts.set(character, (counts.get(character) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) bits -= count * Math.log2(count / n);
+  return bits < MIN_SECRET_BITS;
+}
+
 /** Parses and checks the environment once, at start-up; throws ConfigError with every problem. */
 export function loadConfig(
   env: NodeJS.ProcessEnv,
@@ -93,6 +116,11 @@ export function loadConfig(
   if (isProduction) {
     if (!vars.JWT_SECRET || Buffer.byteLength(vars.JWT_SECRET) < 32) {
       problems.push('JWT_SECRET must be set to at least 32 bytes when NODE_ENV=production');
+    } else if (isGuessable(vars.JWT_SECRET)) {
+      problems.push(
+        'JWT_SECRET is guessable (a short run repeated, or too few different characters): ' +
+          'generate one, e.g. openssl rand -hex 32',
+      );
     }
     if (vars.BCRYPT_COST < 10) problems.push('BCRYPT_COST must be at least 10 in production');
     if (!vars.DATABASE_URL) problems.push('DATABASE_URL must be set when NODE_ENV=production');

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../src/config';
 
-const STRONG_SECRET = 'x'.repeat(32);
+// 32 random bytes in hex, as `openssl rand -hex 32` makes them.
+const STRONG_SECRET = '5f1c0a9e7b3d48c2a6e19f04d7b28c53e0a4f6b19d3c7e8205b4a6d9c1f3e7a2';
 const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/parley' };
 
 describe('configuration', () => {
@@ -35,6 +36,28 @@ describe('configuration', () => {
     expect(() => loadConfig(PRODUCTION)).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(31) })).toThrow(ConfigError);
     expect(loadConfig({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET }).jwtSecret).toBe(STRONG_SECRET);
+  });
+
+  test.each([
+    ['one character repeated', 'x'.repeat(32)],
+    ['spaces', ' '.repeat(40)],
+    ['a word repeated', 'changeme-'.repeat(4)],
+    ['a short run repeated', '0123456789abcdef'.repeat(2)],
+    ['two different characters', '0110100110010110100101100110100110010110'],
+  ])('when production has a guessable JWT_SECRET (%s), then start-up is refused', (_, secret) => {
+    expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: secret })).toThrow(
+      /JWT_SECRET is guessable/,
+    );
+  });
+
+  test('when production has a generated JWT_SECRET, then it is taken (hex of 16 and 32 bytes, base64)', () => {
+    for (const secret of [
+      '58df5b5ed84d1b5451805a5e71c38c9c',
+      STRONG_SECRET,
+      'tOHNDcFfApg9uCzNZjXL8wSMk0jI8iuXc1P5qDhTeP8=',
+    ]) {
+      expect(loadConfig({ ...PRODUCTION, JWT_SECRET: secret }).jwtSecret).toBe(secret);
+    }
   });
 
   test('when production asks for a bcrypt cost below 10, then start-up is refused', () => {
