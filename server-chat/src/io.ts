@@ -10,7 +10,7 @@ import { registerMessageHandlers } from './messages/messages.handlers';
 import { createRoomStreams } from './messages/room-streams';
 import { attachPlainWebSocket } from './plain-ws/plain-ws';
 import { createPresence } from './presence/presence';
-import { handleCommittedEvents } from './rooms/committed-events';
+import { closeDeletedRoom, handleCommittedEvents } from './rooms/committed-events';
 import { createSessionRegistry } from './sessions/session-registry';
 import { handshake, isRequestOriginAllowed } from './socket/handshake';
 import { corkFlushes } from './socket/corked-flushes';
@@ -69,6 +69,8 @@ export async function createChatServer(
     onCommitted: (roomId, messages) => streams.onMessages(roomId, messages.at(-1)!.seq, messages),
   });
   const sessions = createSessionRegistry(deps.revocations.isKnownRevoked);
+  // Revocations reread after a gap in the events may name tokens with connections here.
+  const stopEndingRevoked = deps.revocations.onLive(() => sessions.endRevoked());
   // Only with other nodes (the in-memory adapter has no server-side emit).
   const announce = deps.redis
     ? (name: string) => io.serverSideEmit('presence_changed', name)
@@ -114,9 +116,10 @@ export async function createChatServer(
     databaseUrl: deps.config.databaseUrl,
     applicationName: 'parley-chat',
     onEvent: handleCommittedEvents(io, streams, sessions, deps.revocations),
-    // Events committed while the listener was away were missed: read them from the database.
+    // Events committed while the listener was away were missed: read what they said from the
+    // database (messages, rooms that are gone, revoked tokens) and act on it as on the events.
     onReconnect: () => {
-      streams.resyncAll();
+      streams.resyncAll((stream) => closeDeletedRoom(io, stream));
       void deps.revocations.resync();
     },
     onDisconnect: deps.revocations.suspend,
@@ -137,6 +140,7 @@ export async function createChatServer(
       isAccepting = false;
       await writer.drain();
       presence.close();
+      stopEndingRevoked();
       sessions.close();
       plain.close();
       await listener.close();

@@ -343,6 +343,38 @@ describe('when PostgreSQL is unreachable', () => {
   }, 90_000);
 });
 
+describe('when the node loses its committed-events listener for a moment', () => {
+  test("then a sign-out and a room deletion made meanwhile still reach it: the token's sockets end, the room's members are told and disconnected", async () => {
+    // Arrange: the node reaches the database through a proxy, the website service directly.
+    const databaseUrl = new URL(process.env.TEST_DATABASE_URL!);
+    proxy = await startTcpProxy(Number(databaseUrl.port || 5432), databaseUrl.hostname);
+    databaseUrl.port = String(proxy.port);
+    const node = await startNode({ DATABASE_URL: databaseUrl.toString() });
+    const leaving = await signUpMember(web, 'leaving');
+    const owner = await signUpMember(web, 'owner');
+    const kept = await createRoom(owner.rest);
+    const doomed = await createRoom(owner.rest);
+    const signedOut = await join(node, kept.name, leaving);
+    const staying = await join(node, kept.name, owner);
+    const member = await join(node, doomed.name, owner);
+
+    // Act: the node's database connections drop, its events with them; meanwhile a user signs
+    // out and the owner deletes a room; then the node reaches the database again.
+    await proxy.cut();
+    const logout = await leaving.rest.post('/api/auth/logout', {});
+    const deletion = await owner.rest.delete(`/api/rooms/${encodeURIComponent(doomed.name)}`);
+    await proxy.restore();
+
+    // Assert
+    expect([logout.status, deletion.status]).toEqual([204, 204]);
+    await waitUntil(() => !signedOut.socket.connected, 'the signed-out socket ends', 10_000);
+    await waitUntil(() => !member.socket.connected, 'the deleted room disconnects', 10_000);
+    expect(member.deletions).toEqual([doomed.name]);
+    expect(staying.socket.connected).toBe(true);
+    acked(await staying.send('still here', 'after-the-gap'));
+  }, 60_000);
+});
+
 describe('when the node is stopped as on SIGTERM', () => {
   test('then it drains: every ok ack has its row, every committed message is acked, no send is left unanswered on a live socket, and close takes under 10 s', async () => {
     // Arrange

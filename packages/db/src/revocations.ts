@@ -30,6 +30,7 @@ export function createRevocationList(
   /** Counts suspensions: a reload that a later suspension overtook must not go live. */
   let generation = 0;
   let retryTimer: NodeJS.Timeout | undefined;
+  const liveListeners = new Set<() => void>();
 
   const add = ({ jti, exp }: Revocation) => {
     if (exp > Date.now() / 1000) expiries.set(jti, exp);
@@ -47,6 +48,7 @@ export function createRevocationList(
       if (reloading !== generation) return;
       stored.forEach(add);
       isLive = true;
+      for (const listener of liveListeners) listener();
     } catch (error) {
       if (reloading !== generation) return;
       options.onError?.(error);
@@ -73,6 +75,15 @@ export function createRevocationList(
 
     /** The feed is down: events may be missed until `resync`. */
     suspend,
+
+    /**
+     * Calls `listener` each time the list goes live, i.e. has read every stored revocation, some
+     * perhaps revoked while the feed was down. Returns the function that stops it.
+     */
+    onLive(listener: () => void): () => void {
+      liveListeners.add(listener);
+      return () => liveListeners.delete(listener);
+    },
 
     /**
      * The feed listens (again): reads every unexpired revocation, retrying until it can, and then

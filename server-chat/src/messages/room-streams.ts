@@ -24,7 +24,7 @@ type StreamDeps = Pick<ChatDeps, 'rooms' | 'messages' | 'logger'>;
  * a joining client gets history up to a seq and live messages from the next one: no gap, no
  * duplicate, in seq order, whichever node or REST call wrote them.
  */
-class RoomStream {
+export class RoomStream {
   private lastSeq: number | undefined;
   private queue: Promise<void> = Promise.resolve();
   readonly plainMembers = new Set<PlainMember>();
@@ -60,10 +60,15 @@ class RoomStream {
     }
   }
 
-  /** Catches up again from the database (after missed events, e.g. a lost listener). */
-  async resync(): Promise<void> {
+  /**
+   * Catches up again from the database (after missed events, e.g. a lost listener); false when
+   * the room no longer exists.
+   */
+  async resync(): Promise<boolean> {
     const current = await this.deps.rooms.lastSeq(this.room.id);
-    if (current !== undefined) await this.advanceTo(current);
+    if (current === undefined) return false;
+    await this.advanceTo(current);
+    return true;
   }
 
   /**
@@ -190,8 +195,16 @@ export function createRoomStreams(deps: StreamDeps & { logger: Logger }) {
       streams.delete(roomId);
     },
 
-    resyncAll(): void {
-      for (const stream of streams.values()) void stream.enqueue(() => stream.resync());
+    /**
+     * Catches every room up after missed events; a room deleted meanwhile (its event was among
+     * them) goes to `onGone`, after its pending deliveries.
+     */
+    resyncAll(onGone: (stream: RoomStream) => void): void {
+      for (const stream of streams.values()) {
+        void stream.enqueue(async () => {
+          if (!(await stream.resync())) onGone(stream);
+        });
+      }
     },
 
     get size(): number {

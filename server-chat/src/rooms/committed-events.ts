@@ -1,6 +1,6 @@
 import { roomNamespace, type PlainServerFrame } from '@parley/contracts';
 import type { CommittedEvent, RevocationList } from '@parley/db';
-import type { RoomStreams } from '../messages/room-streams';
+import type { RoomStream, RoomStreams } from '../messages/room-streams';
 import type { SessionRegistry } from '../sessions/session-registry';
 import type { ChatIo } from '../socket/types';
 
@@ -22,17 +22,7 @@ export function handleCommittedEvents(
         break;
       case 'room_deleted':
         // After the room's pending deliveries: its last messages still arrive before the notice.
-        streams.afterDeliveries(event.roomId, (stream) => {
-          const name = roomNamespace(event.roomName);
-          const namespace = io._nsps.get(name);
-          namespace?.local.emit('room_deleted', { name: event.roomName });
-          namespace?.local.disconnectSockets(true);
-          const frame = JSON.stringify({
-            type: 'room_deleted',
-            name: event.roomName,
-          } satisfies PlainServerFrame);
-          for (const member of stream.plainMembers) member.close(frame);
-        });
+        streams.afterDeliveries(event.roomId, (stream) => closeDeletedRoom(io, stream));
         break;
       case 'token_revoked':
         revocations.add(event);
@@ -40,4 +30,14 @@ export function handleCommittedEvents(
         break;
     }
   };
+}
+
+/** Tells a deleted room's members on this node, Socket.IO and plain, and disconnects them. */
+export function closeDeletedRoom(io: ChatIo, stream: RoomStream): void {
+  const { name } = stream.room;
+  const namespace = io._nsps.get(roomNamespace(name));
+  namespace?.local.emit('room_deleted', { name });
+  namespace?.local.disconnectSockets(true);
+  const frame = JSON.stringify({ type: 'room_deleted', name } satisfies PlainServerFrame);
+  for (const member of stream.plainMembers) member.close(frame);
 }

@@ -66,6 +66,11 @@ export function createSessionRegistry(isRevoked: (jti: string) => boolean) {
       endAll(jti, 'revoked');
     },
 
+    /** Ends every connection whose token is now known revoked (after revocations were reread). */
+    endRevoked(): void {
+      for (const jti of [...byJti.keys()]) if (isRevoked(jti)) endAll(jti, 'revoked');
+    },
+
     close(): void {
       clearInterval(sweeper);
     },
