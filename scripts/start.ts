@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   });
   const server = createServer(createApp(deps));
   const chat = await createChatServer(server, chatDeps);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const url = `http://localhost:${config.port}`;
   logger.info({ url }, 'Parley is running');
   process.stdout.write(`\n  Parley is running at ${url}  (Ctrl-C stops it)\n\n`);

@@ -81,6 +81,8 @@ function serviceLaunch(
       REDIS_URL: options.redisUrl,
       JWT_SECRET: options.jwtSecret,
       TRUST_PROXY: '1',
+      // Behind nginx only: reached directly, a service would trust a client's X-Forwarded-For.
+      HOST: '127.0.0.1',
       ...options.env,
       ...extra,
       PORT: String(port),

@@ -20,8 +20,11 @@ async function main(): Promise<void> {
     });
   });
   const chat = await createChatServer(server, deps);
-  server.listen(config.port, () =>
-    logger.info({ port: config.port, redis: Boolean(config.redisUrl) }, 'server-chat listening'),
+  server.listen(config.port, config.host, () =>
+    logger.info(
+      { port: config.port, host: config.host, redis: Boolean(config.redisUrl) },
+      'server-chat listening',
+    ),
   );
   onShutdown(logger, async () => {
     await chat.close();

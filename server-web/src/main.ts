@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   }
   const deps = await createDeps(config, logger);
   const server = createServer(createApp(deps));
-  server.listen(config.port, () => logger.info({ port: config.port }, 'server-web listening'));
+  server.listen(config.port, config.host, () =>
+    logger.info({ port: config.port, host: config.host }, 'server-web listening'),
+  );
   onShutdown(logger, async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await deps.close();

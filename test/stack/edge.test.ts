@@ -54,6 +54,21 @@ test('when the REST API is used through nginx, then it answers as the website se
   expect((await get('/metrics')).status).toBe(404);
 });
 
+test('when the services behind nginx are called on another address than 127.0.0.1, then they do not answer: only nginx faces clients', async () => {
+  const ports = [stack.web.port, ...stack.chatNodes.map((node) => node.port)];
+  const reach = (host: string, port: number) =>
+    fetch(`http://${host}:${port}/healthz`).then(
+      (response) => response.status,
+      () => 'refused',
+    );
+
+  const direct = await Promise.all(ports.map((port) => reach('127.0.0.1', port)));
+  const elsewhere = await Promise.all(ports.map((port) => reach('127.0.0.2', port)));
+
+  expect(direct).toEqual(ports.map(() => 200));
+  expect(elsewhere).toEqual(ports.map(() => 'refused'));
+});
+
 test('when a client claims HTTPS in X-Forwarded-Proto over plain HTTP, then nginx overrides it and the cookie is not Secure', async () => {
   const response = await fetch(`${stack.url}/api/auth/register`, {
     method: 'POST',

@@ -5,6 +5,8 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   isProduction: boolean;
   port: number;
+  /** The address to listen on (HOST); every interface when unset. */
+  host: string | undefined;
   databaseUrl: string;
   redisUrl: string | undefined;
   jwtSecret: string;
@@ -46,6 +48,7 @@ export function parseDuration(value: string): number | undefined {
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).optional(),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().optional(),
@@ -131,6 +134,7 @@ export function loadConfig(
     nodeEnv: vars.NODE_ENV,
     isProduction,
     port: vars.PORT,
+    host: vars.HOST,
     databaseUrl: vars.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     redisUrl: vars.REDIS_URL,
     jwtSecret: vars.JWT_SECRET ?? generateSecret(),
