@@ -125,7 +125,7 @@ test('when a plain WebSocket client and a Socket.IO client on another node share
   // Arrange: plain WebSocket (Bearer header) on chat-1, Socket.IO on chat-2.
   const { name, members } = await roomWithMembers(2);
   const frames: PlainServerFrame[] = [];
-  const plain = await openPlainSocket(
+  const { ws: plain, node: plainNode } = await openPlainSocket(
     `${stack.url.replace('http', 'ws')}/ws/${encodeURIComponent(name)}?sticky=${sticky('chat-1').sticky}`,
     members[0]!.token,
     frames,
@@ -135,6 +135,7 @@ test('when a plain WebSocket client and a Socket.IO client on another node share
     query: sticky('chat-2'),
   });
   expect(await socketsPerNode()).toEqual([1, 1]);
+  expect(plainNode).toBe('chat-1');
 
   try {
     // Act
@@ -156,11 +157,14 @@ test('when a plain WebSocket client and a Socket.IO client on another node share
   }
 });
 
+/** Opens a plain WebSocket; `node` is the X-Parley-Node of the node that accepted it. */
 function openPlainSocket(url: string, token: string, frames: PlainServerFrame[]) {
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as PlainServerFrame));
-  return new Promise<WebSocket>((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
+  let node: string | string[] | undefined;
+  ws.once('upgrade', (response) => (node = response.headers['x-parley-node']));
+  return new Promise<{ ws: WebSocket; node: typeof node }>((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, node }));
     ws.once('unexpected-response', (_req, res) =>
       reject(new Error(`the upgrade was refused: ${res.statusCode}`)),
     );

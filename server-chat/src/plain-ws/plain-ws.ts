@@ -33,6 +33,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
   const { deps } = options;
   // Content is at most 4000 code points (16,000 bytes of UTF-8); anything far larger is abuse.
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.restBodyMaxBytes });
+  const { nodeId } = deps.config;
+  // Which node accepted the upgrade, as on Socket.IO's answers.
+  if (nodeId) wss.on('headers', (headers) => headers.push(`X-Parley-Node: ${nodeId}`));
 
   // Plain clients get pings too (protocol-level: browsers and WebSocket libraries answer them
   // unasked), all in one sweep: the traffic keeps proxies (nginx's proxy_read_timeout) from
