@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import {
   fillPlaceholders,
   NGINX_TEMPLATE,
@@ -24,6 +25,16 @@ test('when the template is rendered, then every placeholder is filled and each c
   expect(site).toContain('root /srv/parley;');
   // nginx's own variables are not placeholders.
   expect(site).toContain('hash "$remote_addr$arg_sticky" consistent;');
+});
+
+test('when nginx keeps connections to the website service open, then it lets an idle one go before the service would', () => {
+  const upstream = /upstream parley_web \{([^}]*)\}/.exec(renderSite(SITE))![1]!;
+  const nginxIdleMs = Number(/keepalive_timeout (\d+)s;/.exec(upstream)?.[1]) * 1000;
+  // The services keep Node's default.
+  const serviceIdleMs = createServer().keepAliveTimeout;
+
+  expect(upstream).toContain('keepalive 16;');
+  expect(nginxIdleMs).toBeLessThan(serviceIdleMs);
 });
 
 test('when a placeholder has no value, then rendering fails and names it', () => {
