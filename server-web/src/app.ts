@@ -19,6 +19,21 @@ export type { AppDeps, LimitOverrides } from './deps';
 export { createDeps } from './deps';
 
 /** The website service: REST API, health and metrics, and the built client when given. */
+/** What a page of ours may load and who may frame it: its own origin only, never in a frame. */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  // Angular writes component styles into <style> elements.
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+};
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -29,7 +44,9 @@ export function createApp(deps: AppDeps): Express {
     helmet({
       // TLS is terminated by nginx, which sends HSTS; here plain HTTP (npm start) must keep working.
       strictTransportSecurity: false,
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+      // nginx's policy (nginx/parley.conf.template), for `npm start`, where no nginx is in front.
+      contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+      frameguard: { action: 'deny' },
     }),
   );
   // The API first: its requests then pass no other router's routes.

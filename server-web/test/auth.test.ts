@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
 import jwt from 'jsonwebtoken';
+import { NGINX_TEMPLATE } from '../../scripts/render-nginx';
 import { startWebApp, TEST_SECRET, uniqueName, type WebApp } from '../../test/support/web-app';
 import {
   expectError,
@@ -312,5 +314,19 @@ describe('Response headers', () => {
       expect(response.headers.get('content-security-policy')).toContain("object-src 'none'");
     }
     expect(responses.map((response) => response.status)).toEqual([201, 401]);
+  });
+
+  test("when the service answers without nginx in front (npm start), then its page policy is nginx's: never framed, nothing from elsewhere", async () => {
+    const directives = (policy: string) => policy.split(';').map((directive) => directive.trim());
+    const nginxPolicy = /add_header Content-Security-Policy "([^"]+)"/.exec(
+      readFileSync(NGINX_TEMPLATE, 'utf8'),
+    )![1]!;
+
+    const response = await getMe(app);
+
+    expect(directives(response.headers.get('content-security-policy')!)).toEqual(
+      directives(nginxPolicy),
+    );
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
   });
 });
