@@ -5,6 +5,7 @@ import type { Postgres, Redis } from '../lib/infra';
 import { SERVER_CORE } from '../lib/proc';
 import { formatSummary, ratio } from '../lib/stats';
 import { startLoginStorm } from '../load/login-storm';
+import { startCommitProbe, type CommitLatency } from './commit-probe';
 import { startWebNode } from '../servers/parley-web';
 import { connectLoad } from './fanout';
 import { startFanoutServer } from './fanout-servers';
@@ -52,6 +53,8 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
       const busy = summarizeLevel(OFFERED, await load.offer(OFFERED, plan, pids));
       burner.kill('SIGKILL');
       await load.verify();
+      // Why: one commit at a time with the chat load stopped, core 0 quiet, then busy.
+      const commits = await measureCommits(options.postgres, options.quick ? 50 : 300);
       options.log(
         `storm: chat p99 quiet ${formatSummary(quiet.firstP99Ms, 1)} ms, during ${loginsPerSecond.toFixed(1)} logins/s ${formatSummary(stormy.firstP99Ms, 1)} ms`,
       );
@@ -65,6 +68,13 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
           ratio: r,
           pass: r.median <= 1.2,
           detail: { quiet, stormy, loginsPerSecond },
+        },
+        {
+          id: 'T11-commit',
+          scenario: `one message committed at a time (20 ms apart), quiet core and beside the busy loop`,
+          measured: `p50 ${ms(commits.quiet.p50Ms)} → ${ms(commits.busy.p50Ms)} ms, p99 ${ms(commits.quiet.p99Ms)} → ${ms(commits.busy.p99Ms)} ms`,
+          target: 'reported (what every message waits for, quiet and busy)',
+          detail: commits,
         },
         {
           id: 'T11-control',
@@ -82,6 +92,27 @@ export async function runLoginStormBench(options: StormOptions): Promise<Row[]> 
     await server.stop();
     await web.process.stop();
     await db.destroy();
+  }
+}
+
+const ms = (value: number) => value.toFixed(2);
+
+async function measureCommits(
+  postgres: Postgres,
+  count: number,
+): Promise<{ quiet: CommitLatency; busy: CommitLatency }> {
+  const probe = await startCommitProbe(postgres);
+  try {
+    await probe.measure(10); // warm-up: the connection, the statement's plan
+    const quiet = await probe.measure(count);
+    const burner = startIdleBurner();
+    try {
+      return { quiet, busy: await probe.measure(count) };
+    } finally {
+      burner.kill('SIGKILL');
+    }
+  } finally {
+    await probe.close();
   }
 }
 
