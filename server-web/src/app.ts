@@ -18,7 +18,6 @@ import { createRoomsService } from './rooms/rooms.service';
 export type { AppDeps, LimitOverrides } from './deps';
 export { createDeps } from './deps';
 
-/** The website service: REST API, health and metrics, and the built client when given. */
 /** What a page of ours may load and who may frame it: its own origin only, never in a frame. */
 const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
@@ -34,6 +33,7 @@ const CONTENT_SECURITY_POLICY = {
   formAction: ["'self'"],
 };
 
+/** The website service: REST API, health and metrics, and the built client when given. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');

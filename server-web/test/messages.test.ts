@@ -50,18 +50,8 @@ async function roomWithMessages(count: number) {
 }
 
 describe('posting a message', () => {
-  it('when the content holds a NUL character, then 400 validation_failed and nothing is stored', async () => {
-    const { client } = await signedIn();
-    const room = await createRoom(client);
-
-    const response = await client.post(messagesPath(room.name), { content: 'a\u0000b' });
-
-    expect(response.status).toBe(400);
-    expect(response.body.error?.code).toBe('validation_failed');
-    expect(await rowsOf(app, room.id)).toHaveLength(0);
-  });
-
   it.each([
+    ['the content holds a NUL character', { content: 'a\u0000b' }],
     ['the content holds half of a surrogate pair', { content: 'a\uD83Db' }],
     ['the clientId holds a NUL character', { content: 'hello', clientId: 'p\u0000x' }],
     ['the clientId holds half of a surrogate pair', { content: 'hello', clientId: 'id-\uD800' }],

@@ -12,7 +12,7 @@ export interface PasswordHasher {
 type Job =
   | { op: 'hash'; password: string; cost: number }
   | { op: 'compare'; password: string; hash: string };
-type Reply = { id: number; result: string | boolean } | { id: number; error: string };
+type Reply = { result: string | boolean } | { error: string };
 
 /** The lowest CPU priority (nice 19): a login waits a little, chat on the same core does not. */
 const LOWEST_PRIORITY = 19;
@@ -29,20 +29,19 @@ try {
 } catch {
   // not Linux: the worker still keeps bcrypt off the event loop
 }
-parentPort.on('message', ({ id, job }) => {
+parentPort.on('message', (job) => {
   try {
     const result = job.op === 'hash'
       ? bcrypt.hashSync(job.password, job.cost)
       : bcrypt.compareSync(job.password, job.hash);
-    parentPort.postMessage({ id, result });
+    parentPort.postMessage({ result });
   } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message || error) });
+    parentPort.postMessage({ error: String(error && error.message || error) });
   }
 });
 `;
 
 interface Queued {
-  id: number;
   job: Job;
   /** Its client's turn: one round after the client's previous job, and never in the past. */
   round: number;
@@ -74,7 +73,6 @@ export function createPasswordHasher(threads = availableParallelism()): Password
   const waiting: Queued[] = [];
   const lastRound = new Map<string, number>();
   let round = 0;
-  let nextId = 0;
 
   const dispatch = () => {
     while (idle.length > 0 && waiting.length > 0) {
@@ -87,7 +85,7 @@ export function createPasswordHasher(threads = availableParallelism()): Password
       round = queued.round;
       const worker = idle.pop()!;
       running.set(worker, queued);
-      worker.postMessage({ id: queued.id, job: queued.job });
+      worker.postMessage(queued.job);
     }
     if (lastRound.size > REMEMBERED_CLIENTS) {
       for (const [client, last] of lastRound) if (last < round) lastRound.delete(client);
@@ -100,10 +98,9 @@ export function createPasswordHasher(threads = availableParallelism()): Password
       const queued = running.get(worker);
       running.delete(worker);
       idle.push(worker);
-      if (queued?.id === reply.id) {
-        if ('error' in reply) queued.reject(new Error(reply.error));
-        else queued.resolve(reply.result);
-      }
+      // One job per worker at a time: the reply is to the job it was given.
+      if ('error' in reply) queued?.reject(new Error(reply.error));
+      else queued?.resolve(reply.result);
       dispatch();
     });
     // A worker that dies (out of memory) fails its job and leaves the pool; if it was the last,
@@ -125,7 +122,7 @@ export function createPasswordHasher(threads = availableParallelism()): Password
       }
       const turn = Math.max(round, (lastRound.get(client) ?? -1) + 1);
       lastRound.set(client, turn);
-      waiting.push({ id: nextId++, job, round: turn, resolve, reject });
+      waiting.push({ job, round: turn, resolve, reject });
       dispatch();
     });
 
