@@ -1,13 +1,11 @@
-import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
-import { provideRouter, Router } from '@angular/router';
+import { Router } from '@angular/router';
 import type { User } from '@parley/contracts';
 import { buttonNamed, settle } from '../testing/dom';
 import { BlankPage } from '../testing/blank-page';
 import { App } from './app';
-import { Session } from './core/session';
-import { sessionInterceptor } from './core/session-interceptor';
+import { useFakeBackend, signInAs } from '../testing/fake-backend';
 
 describe('App', () => {
   const ada: User = { id: 1, email: 'ada@example.com', username: 'ada' };
@@ -21,20 +19,11 @@ describe('App', () => {
   }
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter([
-          { path: 'rooms', component: BlankPage },
-          { path: 'sign-in', component: BlankPage },
-        ]),
-      ],
-    });
-    backend = TestBed.inject(HttpTestingController);
-    const signedIn = TestBed.inject(Session).signIn('ada@example.com', 'correct horse');
-    backend.expectOne('/api/auth/login').flush({ user: ada, token: 'jwt' });
-    await signedIn;
+    backend = useFakeBackend([
+      { path: 'rooms', component: BlankPage },
+      { path: 'sign-in', component: BlankPage },
+    ]);
+    await signInAs(backend, ada);
     await TestBed.inject(Router).navigateByUrl('/rooms');
     fixture = TestBed.createComponent(App);
     element = fixture.nativeElement as HTMLElement;

@@ -1,14 +1,13 @@
-import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
+import { Router, withComponentInputBinding } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { LIMITS } from '@parley/contracts';
-import { sessionInterceptor } from '../core/session-interceptor';
 import { Session } from '../core/session';
 import { buttonNamed, byLabel, describedErrorOf, settle, typeInto } from '../../testing/dom';
 import { Register } from './register';
 import { BlankPage } from '../../testing/blank-page';
+import { useFakeBackend } from '../../testing/fake-backend';
 
 describe('Register', () => {
   let harness: RouterTestingHarness;
@@ -16,22 +15,15 @@ describe('Register', () => {
   let root: HTMLElement;
 
   beforeEach(() => {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter(
-          [
-            { path: 'register', component: Register },
-            { path: 'sign-in', component: BlankPage },
-            { path: 'rooms', component: BlankPage },
-            { path: 'rooms/:name', component: BlankPage },
-          ],
-          withComponentInputBinding(),
-        ),
+    backend = useFakeBackend(
+      [
+        { path: 'register', component: Register },
+        { path: 'sign-in', component: BlankPage },
+        { path: 'rooms', component: BlankPage },
+        { path: 'rooms/:name', component: BlankPage },
       ],
-    });
-    backend = TestBed.inject(HttpTestingController);
+      withComponentInputBinding(),
+    );
   });
 
   afterEach(() => backend.verify());

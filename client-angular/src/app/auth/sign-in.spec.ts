@@ -1,12 +1,11 @@
-import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router, withComponentInputBinding } from '@angular/router';
+import { Router, withComponentInputBinding } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
-import { sessionInterceptor } from '../core/session-interceptor';
 import { buttonNamed, byLabel, describedErrorOf, settle, typeInto } from '../../testing/dom';
 import { SignIn } from './sign-in';
 import { BlankPage } from '../../testing/blank-page';
+import { useFakeBackend } from '../../testing/fake-backend';
 
 describe('SignIn', () => {
   let harness: RouterTestingHarness;
@@ -14,22 +13,15 @@ describe('SignIn', () => {
   let root: HTMLElement;
 
   async function openSignIn(url: string, me: 'signed out' | 'signed in' = 'signed out') {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter(
-          [
-            { path: 'sign-in', component: SignIn },
-            { path: 'register', component: BlankPage },
-            { path: 'rooms', component: BlankPage },
-            { path: 'rooms/:name', component: BlankPage },
-          ],
-          withComponentInputBinding(),
-        ),
+    backend = useFakeBackend(
+      [
+        { path: 'sign-in', component: SignIn },
+        { path: 'register', component: BlankPage },
+        { path: 'rooms', component: BlankPage },
+        { path: 'rooms/:name', component: BlankPage },
       ],
-    });
-    backend = TestBed.inject(HttpTestingController);
+      withComponentInputBinding(),
+    );
     harness = await RouterTestingHarness.create();
     await harness.navigateByUrl(url);
     const me$ = backend.expectOne('/api/auth/me');

@@ -1,13 +1,13 @@
-import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { HttpClient } from '@angular/common/http';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router } from '@angular/router';
+import { Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { firstValueFrom } from 'rxjs';
 import type { ApiError } from './error-messages';
 import { Session } from './session';
-import { sessionInterceptor } from './session-interceptor';
 import { BlankPage } from '../../testing/blank-page';
+import { useFakeBackend, signInAs } from '../../testing/fake-backend';
 
 describe('sessionInterceptor', () => {
   let http: HttpClient;
@@ -17,18 +17,11 @@ describe('sessionInterceptor', () => {
   let harness: RouterTestingHarness;
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter([
-          { path: 'rooms/:name', component: BlankPage },
-          { path: 'sign-in', component: BlankPage },
-        ]),
-      ],
-    });
+    backend = useFakeBackend([
+      { path: 'rooms/:name', component: BlankPage },
+      { path: 'sign-in', component: BlankPage },
+    ]);
     http = TestBed.inject(HttpClient);
-    backend = TestBed.inject(HttpTestingController);
     session = TestBed.inject(Session);
     router = TestBed.inject(Router);
     harness = await RouterTestingHarness.create('/rooms/abc');
@@ -37,11 +30,7 @@ describe('sessionInterceptor', () => {
 
   afterEach(() => backend.verify());
 
-  async function signIn(): Promise<void> {
-    const signedIn = session.signIn('ada@example.com', 'correct horse');
-    backend.expectOne('/api/auth/login').flush({ user: { id: 1, username: 'ada' }, token: 'jwt' });
-    await signedIn;
-  }
+  const signIn = () => signInAs(backend, { id: 1, username: 'ada' });
 
   async function errorFrom(
     url: string,

@@ -1,11 +1,9 @@
-import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
 import type { Room } from '@parley/contracts';
-import { sessionInterceptor } from '../core/session-interceptor';
 import { buttonNamed, byLabel, describedErrorOf, settle, typeInto } from '../../testing/dom';
 import { CreateRoom } from './create-room';
+import { useFakeBackend } from '../../testing/fake-backend';
 
 describe('CreateRoom', () => {
   let fixture: ComponentFixture<CreateRoom>;
@@ -14,14 +12,7 @@ describe('CreateRoom', () => {
   let created: Room[];
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter([]),
-      ],
-    });
-    backend = TestBed.inject(HttpTestingController);
+    backend = useFakeBackend([]);
     fixture = TestBed.createComponent(CreateRoom);
     created = [];
     fixture.componentInstance.created.subscribe((room) => created.push(room));

@@ -1,15 +1,13 @@
-import { provideHttpClient, withInterceptors } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import type { HttpTestingController } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router } from '@angular/router';
+import { Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import type { Room, RoomsPage } from '@parley/contracts';
-import { Session } from '../core/session';
-import { sessionInterceptor } from '../core/session-interceptor';
 import { BlankPage } from '../../testing/blank-page';
 import { buttonNamed, buttonsNamed, byLabel, settle, typeInto } from '../../testing/dom';
 import { RoomList } from './room-list';
 import { RoomsApi } from './rooms-api';
+import { useFakeBackend, signInAs } from '../../testing/fake-backend';
 
 describe('RoomList', () => {
   const ada = { id: 1, username: 'ada' };
@@ -27,20 +25,11 @@ describe('RoomList', () => {
   let root: HTMLElement;
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({
-      providers: [
-        provideHttpClient(withInterceptors([sessionInterceptor])),
-        provideHttpClientTesting(),
-        provideRouter([
-          { path: 'rooms', component: RoomList },
-          { path: 'rooms/:name', component: BlankPage },
-        ]),
-      ],
-    });
-    backend = TestBed.inject(HttpTestingController);
-    const signedIn = TestBed.inject(Session).signIn('ada@example.com', 'correct horse');
-    backend.expectOne('/api/auth/login').flush({ user: ada, token: 'jwt' });
-    await signedIn;
+    backend = useFakeBackend([
+      { path: 'rooms', component: RoomList },
+      { path: 'rooms/:name', component: BlankPage },
+    ]);
+    await signInAs(backend, ada);
   });
 
   afterEach(() => backend.verify());
