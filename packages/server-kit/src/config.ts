@@ -1,4 +1,5 @@
 import { LIMITS } from '@parley/contracts';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export interface Config {
@@ -48,7 +49,10 @@ export function parseDuration(value: string): number | undefined {
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).optional(),
+  HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0 || host === 'localhost', 'an IP address or localhost')
+    .optional(),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   JWT_SECRET: z.string().optional(),

@@ -60,6 +60,12 @@ describe('configuration', () => {
     }
   });
 
+  test('when HOST is not an address to listen on, then start-up is refused and names it', () => {
+    expect(() => loadConfig({ HOST: 'not a host' })).toThrow(/HOST: an IP address or localhost/);
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+  });
+
   test('when production asks for a bcrypt cost below 10, then start-up is refused', () => {
     expect(() =>
       loadConfig({ ...PRODUCTION, JWT_SECRET: STRONG_SECRET, BCRYPT_COST: '9' }),
