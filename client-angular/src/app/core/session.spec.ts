@@ -2,7 +2,8 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import type { User } from '@parley/contracts';
-import { Session } from './session';
+import { ME_RETRY_MS, Session } from './session';
+import { loadDraft, saveDraft } from './unsent';
 
 describe('Session', () => {
   const ada: User = { id: 1, username: 'ada', email: 'ada@example.com' };
@@ -17,7 +18,10 @@ describe('Session', () => {
     http = TestBed.inject(HttpTestingController);
   });
 
-  afterEach(() => http.verify());
+  afterEach(() => {
+    http.verify();
+    sessionStorage.clear();
+  });
 
   it('asks /api/auth/me once, however many ask at the same time, and then remembers', async () => {
     const first = session.resolve();
@@ -44,6 +48,68 @@ describe('Session', () => {
     expect(await session.resolve()).toBeNull();
     expect(session.user()).toBeNull();
     expect(session.isSignedIn()).toBeFalse();
+  });
+
+  describe('when /api/auth/me fails for a reason other than the session', () => {
+    beforeEach(() => jasmine.clock().install());
+    afterEach(() => jasmine.clock().uninstall());
+
+    /** Lets the pending promise callbacks run (the clock is mocked, microtasks are not). */
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    };
+
+    it('keeps asking (503, network), and knows the user once it answers', async () => {
+      let resolved: User | null | undefined;
+      void session.resolve().then((user) => (resolved = user));
+      http
+        .expectOne('/api/auth/me')
+        .flush(
+          { error: { code: 'unavailable', message: 'busy' } },
+          { status: 503, statusText: 'Service Unavailable' },
+        );
+      await settle();
+      jasmine.clock().tick(ME_RETRY_MS[0]);
+      await settle();
+      http.expectOne('/api/auth/me').error(new ProgressEvent('error'));
+      await settle();
+      jasmine.clock().tick(ME_RETRY_MS[1]);
+      await settle();
+      http.expectOne('/api/auth/me').flush({ user: ada });
+      await settle();
+
+      expect(resolved).toEqual(ada);
+      expect(session.isSignedIn()).toBeTrue();
+    });
+
+    it('takes the user for signed out once every retry has failed', async () => {
+      let resolved: User | null | undefined;
+      void session.resolve().then((user) => (resolved = user));
+      for (const wait of ME_RETRY_MS) {
+        http.expectOne('/api/auth/me').flush(null, { status: 502, statusText: 'Bad Gateway' });
+        await settle();
+        expect(resolved).toBeUndefined();
+        jasmine.clock().tick(wait);
+        await settle();
+      }
+      http.expectOne('/api/auth/me').flush(null, { status: 502, statusText: 'Bad Gateway' });
+      await settle();
+
+      expect(resolved).toBeNull();
+    });
+  });
+
+  it('forgets what was not sent yet in this tab when signing out', async () => {
+    saveDraft(1, 'general', 'half a thought');
+    sessionStorage.setItem('elsewhere', 'kept');
+    const signedOut = session.signOut();
+    http
+      .expectOne({ method: 'POST', url: '/api/auth/logout' })
+      .flush(null, { status: 204, statusText: 'No Content' });
+    await signedOut;
+
+    expect(loadDraft(1, 'general')).toBe('');
+    expect(sessionStorage.getItem('elsewhere')).toBe('kept');
   });
 
   it('knows the user after signing in', async () => {

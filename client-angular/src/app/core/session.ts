@@ -3,6 +3,13 @@ import { computed, inject, Injectable, signal } from '@angular/core';
 import type { User } from '@parley/contracts';
 import { firstValueFrom } from 'rxjs';
 import { isApiError } from './error-messages';
+import { forgetUnsent } from './unsent';
+
+/**
+ * Waits before asking /api/auth/me again after an answer that says nothing about the session (the
+ * server briefly unavailable, the network): only a 401 means signed out.
+ */
+export const ME_RETRY_MS = [500, 1000, 2000, 4000];
 
 /**
  * Who is signed in. The session itself is the HttpOnly cookie; this store only knows the user,
@@ -22,11 +29,24 @@ export class Session {
   resolve(): Promise<User | null> {
     const known = this.current();
     if (known !== undefined) return Promise.resolve(known);
-    this.loading ??= firstValueFrom(this.http.get<{ user: User }>('/api/auth/me')).then(
-      ({ user }) => this.set(user),
+    this.loading ??= this.askWhoIsSignedIn().then(
+      (user) => this.set(user),
+      // Still unanswered after every retry: the sign-in page, which says what is wrong if it lasts.
       () => this.set(null),
     );
     return this.loading;
+  }
+
+  private async askWhoIsSignedIn(): Promise<User | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await firstValueFrom(this.http.get<{ user: User }>('/api/auth/me'))).user;
+      } catch (error) {
+        if (isSessionGone(error)) return null;
+        if (attempt === ME_RETRY_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, ME_RETRY_MS[attempt]));
+      }
+    }
   }
 
   async signIn(email: string, password: string): Promise<User> {
@@ -47,6 +67,7 @@ export class Session {
    * Revokes the session on the server, then forgets the user. While the server cannot be reached
    * the session stays valid (its cookie is HttpOnly, out of our reach), so the user stays signed
    * in and the error is thrown for the page to say so. A session that had already ended is gone.
+   * What the user had not sent yet in this tab goes with it.
    */
   async signOut(): Promise<void> {
     try {
@@ -54,6 +75,7 @@ export class Session {
     } catch (error) {
       if (!isSessionGone(error)) throw error;
     }
+    forgetUnsent();
     this.set(null);
   }
 
