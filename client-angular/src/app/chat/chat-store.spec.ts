@@ -51,6 +51,7 @@ describe('ChatStore', () => {
   });
 
   beforeEach(() => {
+    sessionStorage.clear();
     jasmine.clock().install();
     jasmine.clock().mockDate(new Date(Date.UTC(2025, 0, 1, 12)));
     session = {
@@ -75,6 +76,7 @@ describe('ChatStore', () => {
   afterEach(() => {
     http.verify();
     jasmine.clock().uninstall();
+    sessionStorage.clear();
   });
 
   describe('messages by seq', () => {
@@ -261,20 +263,103 @@ describe('ChatStore', () => {
       expect(store.lines().map((line) => line.status)).toEqual(['sent']);
     });
 
-    it('when no ack comes in time, then it is resent with the same clientId, and fails after three tries', () => {
+    it('when no ack comes in time, then the line is dropped and the message stays first in line, resent with the same clientId on reconnect before the next', () => {
+      const room = join();
+      store.send('first');
+      store.send('second');
+
+      jasmine.clock().tick(ACK_TIMEOUT_MS);
+      expect(room.engineCloses).toBe(1);
+      expect(store.status()).toBe('reconnecting');
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['first', 'pending'],
+        ['second', 'pending'],
+      ]);
+      expect(store.sendingNotice()).toBe('Not confirmed yet — reconnecting…');
+      room.reconnect();
+
+      expect(room.sent.map((sent) => sent.payload.content)).toEqual(['first', 'first']);
+      expect(room.sent[1].payload).toEqual(room.sent[0].payload);
+      room.lastSent.answer(confirmedAck('first', room.sent[0].payload.clientId!, 1));
+      expect(room.lastSent.payload.content).toBe('second');
+      expect(store.sendingNotice()).toBeUndefined();
+    });
+
+    it('when the browser goes offline, then the line is dropped at once and the pending message goes again on reconnect', () => {
       const room = join();
       store.send('hello');
 
-      jasmine.clock().tick(ACK_TIMEOUT_MS);
+      window.dispatchEvent(new Event('offline'));
+      expect(store.status()).toBe('reconnecting');
+      expect(store.lines()[0].status).toBe('pending');
+      room.reconnect();
+
       expect(room.sent.length).toBe(2);
       expect(room.sent[1].payload).toEqual(room.sent[0].payload);
-      expect(store.lines()[0].status).toBe('pending');
-      jasmine.clock().tick(2 * ACK_TIMEOUT_MS);
+    });
 
-      expect(room.sent.length).toBe(3);
-      expect(store.lines()[0]).toEqual(
-        jasmine.objectContaining({ status: 'failed', error: 'No answer from the server.' }),
-      );
+    it('when the room is left with a message unconfirmed, then opening it again sends it under the same clientId, once, before newer ones', () => {
+      const room = join();
+      store.send('before leaving');
+      const { clientId } = room.lastSent.payload;
+      store.open('elsewhere');
+      expect(store.lines()).toEqual([]);
+
+      const again = join();
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['before leaving', 'pending'],
+      ]);
+      store.send('after coming back');
+      expect(again.sent.map((sent) => sent.payload)).toEqual([
+        { content: 'before leaving', clientId },
+      ]);
+      again.lastSent.answer(confirmedAck('before leaving', clientId!, 1));
+
+      expect(again.lastSent.payload.content).toBe('after coming back');
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['before leaving', 'sent'],
+        ['after coming back', 'pending'],
+      ]);
+    });
+
+    it('when the session ends with a message unsent, then it goes once the user is back in the room, and a confirmed one is not sent again', () => {
+      const room = join();
+      store.send('confirmed');
+      room.lastSent.answer(confirmedAck('confirmed', room.lastSent.payload.clientId!, 1));
+      store.send('unsent');
+      const { clientId } = room.lastSent.payload;
+      room.drop();
+      room.refuse('unauthorized');
+      expect(session.clear).toHaveBeenCalled();
+
+      const again = join([aMessage(1, { username: 'ana', content: 'confirmed' })]);
+
+      expect(again.sent.map((sent) => sent.payload)).toEqual([{ content: 'unsent', clientId }]);
+    });
+
+    it('when the history already holds a message kept unsent (stored before the page went), then it is shown once, as sent', () => {
+      const room = join();
+      store.send('stored meanwhile');
+      const { clientId } = room.lastSent.payload;
+      store.open('elsewhere');
+
+      const again = join([aMessage(1, { username: 'ana', content: 'stored meanwhile', clientId })]);
+      again.sent.forEach((sent) => sent.answer(confirmedAck('stored meanwhile', clientId!, 1)));
+
+      expect(again.sent.every((sent) => sent.payload.clientId === clientId)).toBeTrue();
+      expect(store.lines().map((line) => [line.content, line.status])).toEqual([
+        ['stored meanwhile', 'sent'],
+      ]);
+    });
+
+    it('when the room is deleted, then its unsent messages are not kept for a room of the same name', () => {
+      const room = join();
+      store.send('too late');
+      room.push('room_deleted', { name: 'general' });
+      store.open('elsewhere');
+
+      join();
+      expect(store.lines()).toEqual([]);
     });
 
     it('when the server refuses the message, then it is failed with the reason and Retry sends it again with the same clientId', () => {

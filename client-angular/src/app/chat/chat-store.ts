@@ -6,6 +6,7 @@ import { ChatSocketFactory, type RoomSocket } from '../core/chat-socket';
 import { describeError } from '../core/error-messages';
 import { Session } from '../core/session';
 import { signInAgain } from '../core/session-ended';
+import { loadOutbox, saveOutbox } from '../core/unsent';
 import { lineOfEntry, lineOfMessage, type ChatLine } from './chat-line';
 import { Outbox } from './outbox';
 import { RoomHistory, type MessageSource } from './room-history';
@@ -39,8 +40,12 @@ export class ChatStore {
     confirmed: (message) => this.receive([message], 'ack'),
     roomGone: () => this.markDeleted(),
     later: (task, ms) => this.later(task, ms),
+    restart: () => this.dropLine(),
+    // A deleted room's messages can never be sent: nothing of them is kept.
+    changed: (entries) => this.keepUnsent(this.isDeleted() ? [] : entries),
   });
   private socket: RoomSocket | undefined;
+  private roomName: string | null = null;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private lastTypingSentAt = -Infinity;
 
@@ -72,7 +77,9 @@ export class ChatStore {
   open(roomName: string): void {
     this.close();
     this.history.open(roomName);
-    this.outbox.clear();
+    this.roomName = roomName;
+    const userId = this.session.user()?.id;
+    this.outbox.restore(userId === undefined ? [] : loadOutbox(userId, roomName));
     this.users.set([]);
     this.status.set('connecting');
     this.connectionError.set(null);
@@ -88,6 +95,7 @@ export class ChatStore {
     socket.on('typing', ({ username }) => this.typing.saw(username));
     socket.on('room_deleted', () => this.markDeleted());
     socket.io.on('reconnect_attempt', this.onReconnectAttempt);
+    window.addEventListener('offline', this.onOffline);
     socket.connect();
   }
 
@@ -160,9 +168,25 @@ export class ChatStore {
     this.later(() => this.socket?.connect(), RECONNECT_DELAY_MS);
   }
 
+  private keepUnsent(entries: Parameters<typeof saveOutbox>[2]): void {
+    const userId = this.session.user()?.id;
+    if (userId !== undefined && this.roomName !== null) saveOutbox(userId, this.roomName, entries);
+  }
+
   private readonly onReconnectAttempt = () => {
     if (!this.isDeleted()) this.status.set('reconnecting');
   };
+
+  /** The browser lost its network: say so now, not at socket.io's next missed ping. */
+  private readonly onOffline = () => this.dropLine();
+
+  /**
+   * Closes the transport as if the line had dropped: socket.io reconnects by itself (with its
+   * backoff, until the network is back) and the outbox resends on connect.
+   */
+  private dropLine(): void {
+    if (this.socket?.connected) this.socket.io.engine.close();
+  }
 
   private markDeleted(): void {
     if (this.isDeleted()) return;
@@ -194,6 +218,7 @@ export class ChatStore {
       socket.io.off('reconnect_attempt', this.onReconnectAttempt);
       socket.disconnect();
     }
+    window.removeEventListener('offline', this.onOffline);
     this.history.close();
     this.clearTimers();
     this.typing.clear();

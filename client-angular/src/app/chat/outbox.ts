@@ -20,24 +20,30 @@ export interface OutboxLink {
   emit(payload: SendMessagePayload, answer: (error: Error | null, ack?: MessageAck) => void): void;
   confirmed(message: Message): void;
   roomGone(): void;
+  /**
+   * No answer came although the socket says it is connected: the line is probably dead (a lost
+   * network is noticed by socket.io only at its next missed ping, tens of seconds later). Drop it
+   * and connect again; `flush()` then resends.
+   */
+  restart(): void;
   later(task: () => void, ms: number): void;
+  /** The entries changed (to keep them across pages). */
+  changed(entries: readonly OutboxEntry[]): void;
 }
 
 interface Attempts {
   inFlight: boolean;
   sent: number;
-  unanswered: number;
   busy: number;
 }
 
-/** Unanswered sends while connected before the entry is shown as failed. */
-const MAX_UNANSWERED = 3;
 /** Waits before resending after rate_limited / unavailable; then the entry fails. */
 export const BUSY_BACKOFF_MS = [1000, 3000];
 const WAITING: Partial<Record<string, string>> = {
   rate_limited: 'Sending too fast — your messages go out in order in a moment…',
   unavailable: 'Parley is busy — trying again…',
 };
+const UNANSWERED = 'Not confirmed yet — reconnecting…';
 const SENDING_TOO_FAST = 'You are sending too fast. Retry in a moment.';
 
 /**
@@ -45,7 +51,9 @@ const SENDING_TOO_FAST = 'You are sending too fast. Retry in a moment.';
  * a reconnect or a retry) uses the same id, so the server stores it once whatever happens. One
  * message is on its way at a time, the oldest pending first, so they are stored in the order
  * they were written: one held back (rate limit, busy server) holds back those after it rather
- * than being overtaken. A failed message lets the next go; Retry puts it back in line.
+ * than being overtaken. A message is failed only by the server's answer (or the room's deletion),
+ * never by silence: an unanswered one stays first in line and goes again on the next connection.
+ * A failed message lets the next go; Retry puts it back in line.
  */
 export class Outbox {
   private readonly state = signal<readonly OutboxEntry[]>([]);
@@ -67,8 +75,8 @@ export class Outbox {
       status: 'pending',
       error: null,
     };
-    this.state.update((entries) => [...entries, entry]);
-    this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
+    this.update((entries) => [...entries, entry]);
+    this.attempts.set(clientId, { inFlight: false, sent: 0, busy: 0 });
     this.sendNext();
   }
 
@@ -80,14 +88,14 @@ export class Outbox {
 
   retry(clientId: string): void {
     if (!this.attempts.has(clientId)) return;
-    this.attempts.set(clientId, { inFlight: false, sent: 0, unanswered: 0, busy: 0 });
+    this.attempts.set(clientId, { inFlight: false, sent: 0, busy: 0 });
     this.patch(clientId, { status: 'pending', error: null });
     this.sendNext();
   }
 
   discard(clientId: string): void {
     this.attempts.delete(clientId);
-    this.state.update((entries) => entries.filter((entry) => entry.clientId !== clientId));
+    this.update((entries) => entries.filter((entry) => entry.clientId !== clientId));
     this.release(clientId);
   }
 
@@ -102,15 +110,23 @@ export class Outbox {
   failAll(reason: string): void {
     this.current = null;
     for (const attempts of this.attempts.values()) attempts.inFlight = false;
-    this.state.update((entries) =>
+    this.update((entries) =>
       entries.map((entry) => ({ ...entry, status: 'failed', error: reason })),
     );
   }
 
-  clear(): void {
+  /**
+   * Starts over with `unsent` (kept from an earlier page of this room): pending ones go, oldest
+   * first, once connected, under their own clientIds; failed ones wait for Retry.
+   */
+  restore(unsent: readonly Omit<OutboxEntry, 'error'>[]): void {
     this.current = null;
     this.attempts.clear();
-    this.state.set([]);
+    for (const entry of unsent) {
+      this.attempts.set(entry.clientId, { inFlight: false, sent: 0, busy: 0 });
+    }
+    this.state.set(unsent.map((entry) => ({ ...entry, error: null })));
+    this.sendNext();
   }
 
   /** Sends the oldest pending entry unless one is already on its way or waiting. */
@@ -150,9 +166,10 @@ export class Outbox {
     if (this.attempts.get(clientId) !== attempts || sent !== attempts.sent) return; // superseded
     attempts.inFlight = false;
     if (error || !ack) {
-      if (!this.link.isConnected()) return; // resent by flush() on reconnect
-      if (++attempts.unanswered < MAX_UNANSWERED) this.transmit(clientId);
-      else this.fail(clientId, 'No answer from the server.');
+      // Resent by flush() once connected again, under the same clientId.
+      if (!this.link.isConnected()) return;
+      this.patch(clientId, { status: 'pending', error: UNANSWERED });
+      this.link.restart();
       return;
     }
     const { code, message } = ack.error;
@@ -181,9 +198,14 @@ export class Outbox {
   }
 
   private patch(clientId: string, change: Pick<OutboxEntry, 'status' | 'error'>): void {
-    this.state.update((entries) =>
+    this.update((entries) =>
       entries.map((entry) => (entry.clientId === clientId ? { ...entry, ...change } : entry)),
     );
+  }
+
+  private update(change: (entries: readonly OutboxEntry[]) => readonly OutboxEntry[]): void {
+    this.state.update(change);
+    this.link.changed(this.state());
   }
 }
 

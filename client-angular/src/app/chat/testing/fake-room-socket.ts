@@ -47,9 +47,15 @@ interface Outstanding extends SentMessage {
   lose(error: Error): void;
 }
 
-/** The socket.io Manager (`socket.io`) as far as the client uses it: reconnection events. */
+/**
+ * The socket.io Manager (`socket.io`) as far as the client uses it: reconnection events, and
+ * closing its Engine.IO connection (socket.io then reconnects by itself).
+ */
 export class FakeManager {
   private readonly listeners = new Listeners();
+  readonly engine = { close: () => this.onEngineClose() };
+
+  constructor(private readonly onEngineClose: () => void) {}
 
   on(event: string, listener: (...args: never[]) => void): this {
     this.listeners.on(event, listener as Listener);
@@ -82,7 +88,12 @@ export class FakeRoomSocket {
   connectCalls = 0;
   /** The events listened to when `connect()` was first called. */
   listenedAtConnect: string[] | undefined;
-  readonly io = new FakeManager();
+  readonly io = new FakeManager(() => {
+    this.engineCloses++;
+    this.drop('forced close');
+  });
+  /** How many times the client closed its transport (to reconnect). */
+  engineCloses = 0;
   /** The `auth` offered at each handshake, in order. */
   readonly handshakes: HandshakeAuth[] = [];
   /** Every `message` emitted, in order, each with its ack still to give. */
