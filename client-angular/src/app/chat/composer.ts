@@ -3,13 +3,22 @@ import {
   ChangeDetectionStrategy,
   Component,
   computed,
+  effect,
   type ElementRef,
   input,
   output,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { codePointLength, LIMITS, messageContentSchema } from '@parley/contracts';
+import { loadDraft, saveDraft } from '../core/unsent';
+
+/** Whose draft of which room the composer holds (kept across pages of this tab). */
+export interface DraftOf {
+  userId: number;
+  room: string;
+}
 
 /** The counter turns into a warning this many characters before the limit. */
 export const WARN_REMAINING = 200;
@@ -23,6 +32,7 @@ export const WARN_REMAINING = 200;
 })
 export class Composer {
   readonly disabled = input(false);
+  readonly draftOf = input<DraftOf | null>(null);
   readonly send = output<string>();
   readonly typing = output<void>();
 
@@ -53,6 +63,11 @@ export class Composer {
   );
 
   constructor() {
+    // Each room's unsent text comes back with the room, after a reload or a sign-in too.
+    effect(() => {
+      const of = this.draftOf();
+      untracked(() => this.text.set(of ? loadDraft(of.userId, of.room) : ''));
+    });
     // Opening a room means being ready to write, except on a touch screen, where the keyboard
     // would cover the conversation the user came to read.
     afterNextRender(() => {
@@ -61,7 +76,7 @@ export class Composer {
   }
 
   protected onInput(value: string): void {
-    this.text.set(value);
+    this.setText(value);
     if (value.trim()) this.typing.emit();
   }
 
@@ -77,9 +92,17 @@ export class Composer {
     const content = this.content();
     if (!this.canSend() || !content.success) return;
     this.send.emit(content.data);
-    this.text.set('');
+    this.setText('');
+    // Now, not at the next render: a key pressed meanwhile would add to the text just sent.
+    this.field().nativeElement.value = '';
     // After a click on Send, the next message is typed where the last one was.
     this.focus();
+  }
+
+  private setText(text: string): void {
+    this.text.set(text);
+    const of = this.draftOf();
+    if (of) saveDraft(of.userId, of.room, text);
   }
 
   private focus(): void {

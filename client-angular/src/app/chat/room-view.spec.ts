@@ -27,6 +27,7 @@ describe('RoomView', () => {
   }
 
   beforeEach(async () => {
+    sessionStorage.clear();
     TestBed.configureTestingModule({
       providers: [
         provideHttpClient(),
@@ -46,7 +47,54 @@ describe('RoomView', () => {
     await fixture.whenStable();
   });
 
-  afterEach(() => TestBed.inject(HttpTestingController).verify());
+  afterEach(() => {
+    TestBed.inject(HttpTestingController).verify();
+    sessionStorage.clear();
+  });
+
+  it('when Enter sends, then the message box is empty at once, before the next render, so a key pressed right after starts a new message', () => {
+    sockets.socket.accept();
+    const textarea = element.querySelector('textarea')!;
+    textarea.value = 'm1';
+    textarea.dispatchEvent(new Event('input'));
+    textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', cancelable: true }));
+
+    expect(textarea.value).toBe('');
+    textarea.value += 'n';
+    textarea.dispatchEvent(new Event('input'));
+    expect(sockets.socket.sent.map((sent) => sent.payload.content)).toEqual(['m1']);
+  });
+
+  it('when the page goes and comes back, then the text being written is still in the message box', async () => {
+    const textarea = element.querySelector('textarea')!;
+    textarea.value = 'half a thought';
+    textarea.dispatchEvent(new Event('input'));
+    fixture.destroy();
+
+    const again = TestBed.createComponent(RoomView);
+    again.componentRef.setInput('name', 'General');
+    await again.whenStable();
+
+    expect((again.nativeElement as HTMLElement).querySelector('textarea')!.value).toBe(
+      'half a thought',
+    );
+  });
+
+  it('lays out each message and name in its own direction (right-to-left for Arabic)', async () => {
+    sockets.socket.accept();
+    sockets.socket.push('history', {
+      messages: [
+        aMessage(1, { username: 'سارة', content: 'مرحبا بالعالم! 123' }),
+        aMessage(2, { content: 'hello, world' }),
+      ],
+    });
+    await fixture.whenStable();
+
+    const direction = (selector: string) =>
+      Array.from(element.querySelectorAll(selector), (found) => getComputedStyle(found).direction);
+    expect(direction('.content')).toEqual(['rtl', 'ltr']);
+    expect(direction('.author')).toEqual(['rtl', 'ltr']);
+  });
 
   it('opens the room by its canonical name and shows it as the heading and the title', () => {
     expect(sockets.socket.roomName).toBe('general');
@@ -110,6 +158,7 @@ describe('RoomView', () => {
 
   it('when the room is deleted, then it says so and the composer is disabled', async () => {
     sockets.socket.accept();
+    sockets.socket.push('history', { messages: [] });
     expect(text('[role="alert"]')).toBeUndefined();
 
     sockets.socket.push('room_deleted', { name: 'general' });
@@ -124,7 +173,7 @@ describe('RoomView', () => {
     sockets.socket.refuse('room_not_found');
     await fixture.whenStable();
 
-    expect(text('[role="alert"]')).toContain('This room no longer exists.');
+    expect(text('[role="alert"]')).toContain('There is no room named “general”.');
     expect(element.textContent).not.toContain('say hello');
     expect(element.querySelector('textarea')?.disabled).toBeTrue();
   });

@@ -13,8 +13,9 @@ import {
 import { Title } from '@angular/platform-browser';
 import { RouterLink } from '@angular/router';
 import { canonicalRoomName } from '@parley/contracts';
+import { Session } from '../core/session';
 import { ChatStore, type ConnectionStatus } from './chat-store';
-import { Composer } from './composer';
+import { Composer, type DraftOf } from './composer';
 import { MessageList } from './message-list';
 import { TypingIndicator } from './typing-indicator';
 
@@ -39,10 +40,15 @@ export class RoomView {
   protected readonly store = inject(ChatStore);
   private readonly title = inject(Title);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly session = inject(Session);
 
   /** The route's `:name`. */
   readonly name = input.required<string>();
   protected readonly room = computed(() => canonicalRoomName(this.name()));
+  protected readonly draftOf = computed<DraftOf | null>(() => {
+    const userId = this.session.user()?.id;
+    return userId === undefined ? null : { userId, room: this.room() };
+  });
   protected readonly statusText = computed(() => STATUS_TEXT[this.store.status()]);
   /** Where the page starts below the app bar, so the room can take exactly the rest. */
   protected readonly top = signal(0);
