@@ -80,17 +80,31 @@ describe('POST /api/auth/login', () => {
     expect(((await response.json()) as { user: unknown }).user).toEqual(user);
   });
 
-  test('when the password is typed with accents composed differently, then the same user signs in', async () => {
-    const password = 'mật-khẩu-bí-mật'.normalize('NFD');
-    const { user, email } = await register(app, { password });
+  test.each(['NFD', 'NFC'] as const)(
+    'when the password is typed with accents composed differently (%s at sign-in, NFD at sign-up), then the same user signs in',
+    async (form) => {
+      const password = 'mật-khẩu-bí-mật'.normalize('NFD');
+      const { user, email } = await register(app, { password });
 
-    const response = await postJson(app, '/api/auth/login', {
-      email,
-      password: password.normalize('NFC'),
-    });
+      const response = await postJson(app, '/api/auth/login', {
+        email,
+        password: password.normalize(form),
+      });
 
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { user: unknown }).user).toEqual(user);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { user: unknown }).user).toEqual(user);
+    },
+  );
+
+  test('when the password signed in with is longer than 72 bytes, then it is refused even though bcrypt would read only its first 72', async () => {
+    const password = 'p'.repeat(72);
+    const { email } = await register(app, { password });
+
+    const longer = await postJson(app, '/api/auth/login', { email, password: `${password}EXTRA` });
+    const exact = await postJson(app, '/api/auth/login', { email, password });
+
+    await expectError(longer, 401, 'invalid_credentials');
+    expect(exact.status).toBe(200);
   });
 
   test('when the password is wrong or the email unknown, then both get the same 401 invalid_credentials', async () => {

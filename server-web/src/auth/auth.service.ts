@@ -1,4 +1,4 @@
-import type { LoginBody, RegisterBody, User } from '@parley/contracts';
+import { LIMITS, type LoginBody, type RegisterBody, type User } from '@parley/contracts';
 import { publishEvent } from '@parley/db';
 import { AppError, isUniqueViolation, signSession, type Session } from '@parley/server-kit';
 import type { AppDeps } from '../deps';
@@ -62,7 +62,9 @@ export function createAuthService(deps: AppDeps) {
         user?.hashedPassword ?? (await getDummyHash()),
         ip,
       );
-      if (!user || !isMatch) throw invalidCredentials();
+      // No password is longer (sign-up refuses it), but bcrypt would ignore the bytes past 72.
+      const isWhole = Buffer.byteLength(body.password, 'utf8') <= LIMITS.passwordMaxBytes;
+      if (!user || !isMatch || !isWhole) throw invalidCredentials();
       await Promise.all([loginLimiter.reset(limitKey), signInLimiter.refund(ip)]);
       return { user: ownUser(user), ...issue(user) };
     },
