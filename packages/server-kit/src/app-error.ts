@@ -48,7 +48,9 @@ function isUnavailable(error: unknown): boolean {
   return (
     name === 'KnexTimeoutError' ||
     (typeof message === 'string' &&
-      /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(
+      // "timeout expired": pg.Client giving up connecting (connectionTimeoutMillis), as knex's
+      // pool does when the database host stops answering.
+      /Connection terminated|connection timeout|timeout expired|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error/i.test(
         message,
       ))
   );
