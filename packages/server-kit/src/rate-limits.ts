@@ -1,6 +1,5 @@
 import { LIMITS } from '@parley/contracts';
 import {
-  BurstyRateLimiter,
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
@@ -46,28 +45,77 @@ export interface MessageRateOptions {
 }
 
 /**
- * Per-user message allowance shared by sockets and REST: `perSecond` sustained plus a pool that
- * lets a burst reach `burst` messages; the pool refills over ten seconds.
+ * Per-user message allowance shared by sockets and REST, the contract's "bursts of up to `burst`
+ * and `perSecond` sustained": a token bucket of `burst` tokens refilled at `perSecond` (kept as
+ * GCRA, one timestamp per user). In Redis when there is one, so every node and the website share
+ * it; in memory on this node while Redis cannot be reached.
  */
 export function createMessageRateLimiter(
   redis?: RedisClient,
   { perSecond = LIMITS.messagesPerSecond, burst = LIMITS.messageBurst }: MessageRateOptions = {},
 ): MessageRateLimiter {
-  const limiter = new BurstyRateLimiter(
-    createLimiter({ keyPrefix: 'rl:msg', points: perSecond, duration: 1 }, redis),
-    createLimiter({ keyPrefix: 'rl:msg-burst', points: burst - perSecond, duration: 10 }, redis),
-  );
+  const bucket = { intervalMs: 1000 / perSecond, burst };
+  const inMemory = createMemoryBucket(bucket);
+  const take = redis ? createRedisBucket(redis, bucket, inMemory) : inMemory;
   return {
     async consume(userId) {
-      try {
-        await limiter.consume(String(userId));
-      } catch (error) {
-        if (error instanceof RateLimiterRes) {
-          throw rateLimited(error.msBeforeNext, 'You are sending messages too fast, slow down');
-        }
-        throw error;
-      }
+      const waitMs = await take(`rl:msg:${userId}`);
+      if (waitMs > 0) throw rateLimited(waitMs, 'You are sending messages too fast, slow down');
     },
+  };
+}
+
+interface Bucket {
+  /** One token comes back every this many ms. */
+  intervalMs: number;
+  /** Tokens when full: the largest burst. */
+  burst: number;
+}
+
+/** Takes a token for `key`: 0 when taken, else the ms until one is there (nothing taken). */
+type TakeToken = (key: string) => Promise<number>;
+
+/**
+ * GCRA: `tat` is when the bucket would be full again. A token may be taken while that is at most
+ * `burst` intervals away after taking it; each token taken moves it one interval further.
+ */
+function createMemoryBucket({ intervalMs, burst }: Bucket): TakeToken {
+  const fullAt = new Map<string, number>();
+  let sweptAt = 0;
+  return (key) => {
+    const now = performance.now();
+    const tat = Math.max(fullAt.get(key) ?? now, now) + intervalMs;
+    if (tat - now > burst * intervalMs) return Promise.resolve(tat - now - burst * intervalMs);
+    fullAt.set(key, tat);
+    // Full buckets carry no state: forget them now and then.
+    if (now - sweptAt > 60_000) {
+      sweptAt = now;
+      for (const [other, at] of fullAt) if (at <= now) fullAt.delete(other);
+    }
+    return Promise.resolve(0);
+  };
+}
+
+// The same, atomic in Redis, on Redis's clock (nodes' clocks may differ); the key expires when full.
+const TAKE_TOKEN_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+local interval = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2]) * interval
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now) + interval
+if tat - now > limit then return tostring(tat - now - limit) end
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now))
+return '0'`;
+
+function createRedisBucket(redis: RedisClient, bucket: Bucket, fallback: TakeToken): TakeToken {
+  const args = [String(bucket.intervalMs), String(bucket.burst)];
+  return async (key) => {
+    try {
+      const waitMs = await redis.eval(TAKE_TOKEN_SCRIPT, { keys: [key], arguments: args });
+      return Number(waitMs);
+    } catch {
+      return fallback(key); // Redis away: this node's own bucket until it is back
+    }
   };
 }
 
