@@ -1,5 +1,5 @@
 import type { Logger } from '@parley/server-kit';
-import { LIVE, type RoomNamespace } from '../socket/types';
+import { LIVE, type RoomNamespace, type RoomSocket } from '../socket/types';
 
 const DEBOUNCE_MS = 50;
 /**
@@ -14,9 +14,11 @@ const REFRESH_MS = 10_000;
 
 /**
  * Who is online in a room, across every chat node: usernames of the namespace's sockets (a user
- * with several tabs once). Each node tells its own clients: shortly after each join or leave here
- * (and the other nodes, told of it, do the same), again when things have settled, and every
- * REFRESH_MS while the room has clients here, if the users changed since this node last told them.
+ * with several tabs once). Each node works it out shortly after each join or leave here (and the
+ * other nodes, told of it, do the same), again when things have settled, and every REFRESH_MS
+ * while the room has clients here; its clients hear of it only when the users changed since this
+ * node last told them (the contract's "whenever the set changes"), and a client that just joined
+ * hears it once in any case.
  */
 export function createPresence(
   logger: Logger,
@@ -26,6 +28,8 @@ export function createPresence(
   const namespacesWithClients = new Set<RoomNamespace>();
   /** What this node's clients of each room were last told (each node tells only its own). */
   const lastTold = new Map<RoomNamespace, string>();
+  /** Live sockets here that have had presence at least once. */
+  const hasPresence = new WeakSet<RoomSocket>();
 
   const publish = async (
     namespace: RoomNamespace,
@@ -37,11 +41,19 @@ export function createPresence(
       const sockets = await namespace.timeout(ASK_TIMEOUT_MS).fetchSockets();
       const users = [...new Set(sockets.map((socket) => socket.data.session.username))].sort();
       const told = users.join('\n');
+      const isChange = lastTold.get(namespace) !== told;
       // A refresh only heals (e.g. a node that died took its users along): unchanged, it is quiet.
-      if (isRefresh && lastTold.get(namespace) === told) return;
+      if (isRefresh && !isChange) return;
       if (!namespacesWithClients.has(namespace)) return;
       lastTold.set(namespace, told);
-      namespace.local.to(LIVE).emit('presence', { users });
+      const live = [...namespace.sockets.values()].filter((socket) => socket.rooms.has(LIVE));
+      if (isChange) {
+        namespace.local.to(LIVE).emit('presence', { users });
+      } else {
+        // E.g. a second tab of a user already here: only the newcomer needs telling.
+        for (const socket of live) if (!hasPresence.has(socket)) socket.emit('presence', { users });
+      }
+      for (const socket of live) hasPresence.add(socket);
     } catch (error) {
       logger.warn({ err: error, namespace: namespace.name, attempt }, 'presence not computed');
       if (attempt < MAX_ATTEMPTS && namespacesWithClients.has(namespace)) {
