@@ -4,7 +4,11 @@ import { Router } from '@angular/router';
 import type { User } from '@parley/contracts';
 import { buttonNamed, settle } from '../testing/dom';
 import { BlankPage } from '../testing/blank-page';
+import { Component } from '@angular/core';
 import { App } from './app';
+
+@Component({ selector: 'app-titled-page', template: '<h1>A page</h1><p>Nothing to type.</p>' })
+class TitledPage {}
 import { useFakeBackend, signInAs } from '../testing/fake-backend';
 
 describe('App', () => {
@@ -21,7 +25,7 @@ describe('App', () => {
   beforeEach(async () => {
     backend = useFakeBackend([
       { path: 'rooms', component: BlankPage },
-      { path: 'sign-in', component: BlankPage },
+      { path: 'sign-in', component: TitledPage },
     ]);
     await signInAs(backend, ada);
     await TestBed.inject(Router).navigateByUrl('/rooms');
@@ -52,5 +56,16 @@ describe('App', () => {
     expect(element.querySelector('.app-bar__user')).toBeNull();
     expect(element.querySelector('[role="alert"]')).toBeNull();
     expect(TestBed.inject(Router).url).toBe('/sign-in');
+  });
+
+  it('when a new page opens and nothing on it took the focus, then its heading has it (not the body)', async () => {
+    document.body.appendChild(element);
+    buttonNamed(element, 'Sign out').focus();
+    buttonNamed(element, 'Sign out').click();
+    backend.expectOne('/api/auth/logout').flush(null, { status: 204, statusText: 'No Content' });
+    await stable();
+
+    expect(document.activeElement?.textContent).toBe('A page');
+    element.remove();
   });
 });

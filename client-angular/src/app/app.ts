@@ -1,5 +1,14 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { Router, RouterLink, RouterOutlet } from '@angular/router';
+import {
+  afterNextRender,
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  inject,
+  Injector,
+  signal,
+} from '@angular/core';
+import { NavigationEnd, Router, RouterLink, RouterOutlet } from '@angular/router';
 import { errorSentence } from './core/error-messages';
 import { Session } from './core/session';
 
@@ -15,6 +24,28 @@ export class App {
 
   /** Why the last sign out did not happen (e.g. the server is out of reach), until the next try. */
   protected readonly signOutError = signal<string | null>(null);
+
+  constructor() {
+    // A new page whose own content took no focus (e.g. no field to type in): its heading takes
+    // it, so keyboard and screen-reader users start at the top of what changed, not of the body.
+    const host = inject<ElementRef<HTMLElement>>(ElementRef).nativeElement;
+    const injector = inject(Injector);
+    const navigations = this.router.events.subscribe((event) => {
+      if (!(event instanceof NavigationEnd)) return;
+      afterNextRender(
+        () => {
+          const heading = host.querySelector<HTMLElement>('main h1');
+          if (!heading || (document.activeElement && document.activeElement !== document.body)) {
+            return;
+          }
+          heading.tabIndex = -1;
+          heading.focus();
+        },
+        { injector },
+      );
+    });
+    inject(DestroyRef).onDestroy(() => navigations.unsubscribe());
+  }
 
   protected async signOut(): Promise<void> {
     this.signOutError.set(null);

@@ -135,6 +135,28 @@ describe('MessageList', () => {
     expect(asked).toBe(1);
   });
 
+  it('when "Load older messages" is used from the keyboard, then the focus stays on it while loading, and moves to the messages once the room\'s start is reached', async () => {
+    let asked = 0;
+    fixture.componentInstance.loadOlder.subscribe(() => asked++);
+    await render([lineOfMessage(aMessage(51))], { hasOlder: true });
+    const older = button('Load older messages')!;
+    older.focus();
+
+    older.click();
+    await render([lineOfMessage(aMessage(51))], { hasOlder: true, isLoadingOlder: true });
+    expect(document.activeElement).toBe(older);
+    older.click();
+    expect(asked).toBe(1);
+    await render(messagesBetween(1, 51).map(lineOfMessage), {
+      hasOlder: false,
+      isLoadingOlder: false,
+    });
+
+    expect(document.activeElement).toBe(
+      element.querySelector<HTMLElement>('[aria-label="Messages"]'),
+    );
+  });
+
   it('when the room has no messages, then it says so', async () => {
     await render([]);
 

@@ -48,9 +48,22 @@ export class MessageList {
   protected readonly newMessages = newMessages;
   private isAtBottom = true;
   private shown = { first: '', last: '', height: 0 };
+  /** "Load older messages" was used: when it goes (the room's start reached), focus stays near. */
+  private isOlderAsked = false;
 
   constructor() {
     afterRenderEffect(() => this.keepPosition(this.lines()));
+    afterRenderEffect(() => {
+      if (this.hasOlder() || !this.isOlderAsked) return;
+      this.isOlderAsked = false;
+      if (document.activeElement === document.body) this.scroller().nativeElement.focus();
+    });
+  }
+
+  protected askOlder(): void {
+    if (this.isLoadingOlder()) return;
+    this.isOlderAsked = true;
+    this.loadOlder.emit();
   }
 
   protected timeOptions(timestamp: string): Intl.DateTimeFormatOptions {

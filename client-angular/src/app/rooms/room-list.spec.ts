@@ -135,6 +135,8 @@ describe('RoomList', () => {
 
     expect(shownNames()).toEqual(['a-1', 'a-2', 'a-3']);
     expect(buttonsNamed(root, 'Load more rooms')).toEqual([]);
+    // The button, which had the focus, is gone: keyboard users go on from the first new room.
+    expect(document.activeElement?.textContent?.trim()).toBe('a-3');
     expect(root.textContent).toContain('3 rooms.');
     expect(root.textContent).not.toContain('Showing');
   });
@@ -189,6 +191,8 @@ describe('RoomList', () => {
     expect(dialog().open).toBeFalse();
     expect(shownNames()).toEqual(['theirs']);
     expect(root.querySelector('[aria-live="polite"]')?.textContent).toContain('Room mine deleted.');
+    // Its Delete button is gone with it: the focus is on the list's heading, not lost.
+    expect(document.activeElement?.textContent?.trim()).toBe('All rooms');
   });
 
   it('explains a refused deletion in the dialog', async () => {

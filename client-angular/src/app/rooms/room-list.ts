@@ -1,4 +1,14 @@
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import {
+  afterNextRender,
+  afterRenderEffect,
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  ElementRef,
+  inject,
+  Injector,
+  signal,
+} from '@angular/core';
 import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 import type { Room } from '@parley/contracts';
 import { Session } from '../core/session';
@@ -19,6 +29,10 @@ export class RoomList {
   private readonly route = inject(ActivatedRoute);
   private readonly session = inject(Session);
   protected readonly directory = inject(RoomDirectory);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly injector = inject(Injector);
+  /** How many rooms were shown when "Load more rooms" was used: the focus goes to the next one. */
+  private focusFrom: number | null = null;
 
   protected readonly roomToDelete = signal<Room | null>(null);
   /** Read out politely: what the list now shows, or what just happened. */
@@ -32,6 +46,22 @@ export class RoomList {
       return this.directory.hasMore() ? `Showing ${rooms}; there are more.` : `${rooms}.`;
     return query ? `No rooms match “${query}”.` : 'No rooms yet — create the first one.';
   });
+
+  constructor() {
+    // The button goes once the last page is in: keyboard users go on from the first new room.
+    afterRenderEffect(() => {
+      const count = this.directory.rooms().length;
+      if (this.focusFrom === null || count <= this.focusFrom) return;
+      const links = this.host.nativeElement.querySelectorAll<HTMLElement>('.room-list__name');
+      links[this.focusFrom]?.focus();
+      this.focusFrom = null;
+    });
+  }
+
+  protected loadMore(): void {
+    this.focusFrom = this.directory.rooms().length;
+    this.directory.loadMore();
+  }
 
   protected isOwner(room: Room): boolean {
     return room.owner.id === this.session.user()?.id;
@@ -55,5 +85,10 @@ export class RoomList {
     this.directory.remove(room.name);
     this.roomToDelete.set(null);
     this.status.set(`Room ${room.name} deleted.`);
+    // Its Delete button, which had the focus, is gone: the list's heading takes it.
+    afterNextRender(
+      () => this.host.nativeElement.querySelector<HTMLElement>('#rooms-title')?.focus(),
+      { injector: this.injector },
+    );
   }
 }
