@@ -1,4 +1,12 @@
-import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+} from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { emailSchema } from '@parley/contracts';
 import { describeError, errorSentence } from '../core/error-messages';
@@ -39,7 +47,13 @@ export class SignIn {
   );
 
   constructor() {
-    void this.session.resolve().then((user) => user && this.router.navigateByUrl('/rooms'));
+    void this.session.resolve();
+    // Already signed in, or signed in meanwhile in another tab: on to where the user was going.
+    effect(() => {
+      if (this.session.isSignedIn() && !this.isBusy()) {
+        void this.router.navigateByUrl(safeReturnUrl(this.returnUrl()));
+      }
+    });
   }
 
   protected async submit(event: Event): Promise<void> {

@@ -1,8 +1,10 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
 import type { User } from '@parley/contracts';
-import { ME_RETRY_MS, Session } from './session';
+import { BlankPage } from '../../testing/blank-page';
+import { ME_RETRY_MS, Session, SESSION_CHANNEL } from './session';
 import { loadDraft, saveDraft } from './unsent';
 
 describe('Session', () => {
@@ -12,7 +14,11 @@ describe('Session', () => {
 
   beforeEach(() => {
     TestBed.configureTestingModule({
-      providers: [provideHttpClient(), provideHttpClientTesting()],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideRouter([{ path: 'sign-in', component: BlankPage }]),
+      ],
     });
     session = TestBed.inject(Session);
     http = TestBed.inject(HttpTestingController);
@@ -110,6 +116,66 @@ describe('Session', () => {
 
     expect(loadDraft(1, 'general')).toBe('');
     expect(sessionStorage.getItem('elsewhere')).toBe('kept');
+  });
+
+  describe('with other tabs', () => {
+    let otherTab: BroadcastChannel;
+    let observer: BroadcastChannel;
+    beforeEach(() => {
+      otherTab = new BroadcastChannel(SESSION_CHANNEL);
+      // Created after the session's channel, so it hears a message after the session did.
+      observer = new BroadcastChannel(SESSION_CHANNEL);
+    });
+    afterEach(() => {
+      otherTab.close();
+      observer.close();
+    });
+
+    const heard = () =>
+      new Promise<unknown>((resolve) =>
+        observer.addEventListener('message', ({ data }) => resolve(data), { once: true }),
+      );
+
+    it('when another tab signs out, then this one forgets the user and what it had not sent', async () => {
+      const told = heard();
+      const signedIn = session.signIn('ada@example.com', 'correct horse');
+      http.expectOne('/api/auth/login').flush({ user: ada, token: 'jwt' });
+      await signedIn;
+      expect(await told).toBe('signed-in'); // this tab's own news, out of the way
+      saveDraft(1, 'general', 'half a thought');
+
+      const message = heard();
+      otherTab.postMessage('signed-out');
+      expect(await message).toBe('signed-out');
+
+      expect(session.user()).toBeNull();
+      expect(loadDraft(1, 'general')).toBe('');
+    });
+
+    it('when another tab signs in, then this one asks who is signed in and knows the user', async () => {
+      const resolved = session.resolve();
+      http.expectOne('/api/auth/me').flush(null, { status: 401, statusText: 'Unauthorized' });
+      expect(await resolved).toBeNull();
+
+      const message = heard();
+      otherTab.postMessage('signed-in');
+      expect(await message).toBe('signed-in');
+      http.expectOne('/api/auth/me').flush({ user: ada });
+      await session.resolve();
+
+      expect(session.user()).toEqual(ada);
+    });
+
+    it('when this tab signs out, then the others are told', async () => {
+      const message = heard();
+      const signedOut = session.signOut();
+      http
+        .expectOne({ method: 'POST', url: '/api/auth/logout' })
+        .flush(null, { status: 204, statusText: 'No Content' });
+      await signedOut;
+
+      expect(await message).toBe('signed-out');
+    });
   });
 
   it('knows the user after signing in', async () => {

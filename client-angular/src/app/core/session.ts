@@ -1,9 +1,15 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
-import { computed, inject, Injectable, signal } from '@angular/core';
+import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { Router } from '@angular/router';
 import type { User } from '@parley/contracts';
 import { firstValueFrom } from 'rxjs';
 import { isApiError } from './error-messages';
+import { signInAgain } from './session-ended';
 import { forgetUnsent } from './unsent';
+
+/** What one tab tells the others of this origin, so that they do not wait for a failed call. */
+type TabMessage = 'signed-in' | 'signed-out';
+export const SESSION_CHANNEL = 'parley-session';
 
 /**
  * Waits before asking /api/auth/me again after an answer that says nothing about the session (the
@@ -18,12 +24,30 @@ export const ME_RETRY_MS = [500, 1000, 2000, 4000];
 @Injectable({ providedIn: 'root' })
 export class Session {
   private readonly http = inject(HttpClient);
+  private readonly router = inject(Router);
+  private readonly tabs =
+    typeof BroadcastChannel === 'function' ? new BroadcastChannel(SESSION_CHANNEL) : null;
   /** undefined while unknown, null when signed out. */
   private readonly current = signal<User | null | undefined>(undefined);
   private loading: Promise<User | null> | undefined;
 
   readonly user = this.current.asReadonly();
   readonly isSignedIn = computed(() => Boolean(this.current()));
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.tabs?.close());
+    // The session is a cookie every tab shares: a sign-out or sign-in in one is true in all.
+    this.tabs?.addEventListener('message', ({ data }: MessageEvent<TabMessage>) => {
+      if (data === 'signed-out' && this.current()) {
+        forgetUnsent();
+        this.set(null);
+        void signInAgain(this.router);
+      } else if (data === 'signed-in' && !this.current()) {
+        this.set(undefined);
+        void this.resolve();
+      }
+    });
+  }
 
   /** The signed-in user, asking the server once if it is not known yet. */
   resolve(): Promise<User | null> {
@@ -53,6 +77,7 @@ export class Session {
     const { user } = await firstValueFrom(
       this.http.post<{ user: User; token: string }>('/api/auth/login', { email, password }),
     );
+    this.tabs?.postMessage('signed-in' satisfies TabMessage);
     return this.set(user);
   }
 
@@ -60,6 +85,7 @@ export class Session {
     const { user } = await firstValueFrom(
       this.http.post<{ user: User }>('/api/auth/register', { email, username, password }),
     );
+    this.tabs?.postMessage('signed-in' satisfies TabMessage);
     return this.set(user);
   }
 
@@ -76,6 +102,7 @@ export class Session {
       if (!isSessionGone(error)) throw error;
     }
     forgetUnsent();
+    this.tabs?.postMessage('signed-out' satisfies TabMessage);
     this.set(null);
   }
 
@@ -84,7 +111,7 @@ export class Session {
     this.set(null);
   }
 
-  private set<T extends User | null>(user: T): T {
+  private set<T extends User | null | undefined>(user: T): T {
     this.current.set(user);
     this.loading = undefined;
     return user;
