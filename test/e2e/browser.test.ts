@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { freePort, startProduct, stop } from '../support/product';
-import { runChatScenario } from './scenario';
+import { runChatScenario, runOfflineScenario } from './scenario';
 
 const SCREENSHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 
@@ -28,4 +28,13 @@ afterAll(async () => {
 
 test('two people chat in a room in real time, see its history after a reload, and see it deleted', async () => {
   await runChatScenario(product.url, SCREENSHOTS);
+}, 120_000);
+
+test('messages written offline, and one left unsent when its page went, are stored once each, in order, once the network is back', async () => {
+  const { stored, seenByOther, statusWhileOffline } = await runOfflineScenario(product.url);
+
+  const written = ['before', 'offline 1', 'offline 2', 'offline 3', 'left unsent', 'marker'];
+  expect(stored).toEqual(written);
+  expect(seenByOther).toEqual(written);
+  expect(statusWhileOffline).toBe('Connection lost — reconnecting…');
 }, 120_000);

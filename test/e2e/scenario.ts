@@ -106,6 +106,69 @@ async function chatInRoom(
   return { pageErrors };
 }
 
+/**
+ * Never losing a message in the real browser: messages written while the network is down, and one
+ * left unsent when its page went, are stored once each, in the order written, once it is back.
+ * Returns the room's stored contents in seq order, as the other member saw them.
+ */
+export async function runOfflineScenario(baseUrl: string): Promise<{
+  stored: string[];
+  seenByOther: string[];
+  statusWhileOffline: string;
+}> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  try {
+    const suffix = Date.now().toString(36);
+    const roomName = `offline-${suffix}`;
+    const annContext = await browser.newContext();
+    const ann = await annContext.newPage();
+    const bob = await (await browser.newContext()).newPage();
+    await register(ann, baseUrl, `ann-o-${suffix}`);
+    await register(bob, baseUrl, `bob-o-${suffix}`);
+    await ann.getByLabel('New room name').fill(roomName);
+    await ann.getByRole('button', { name: 'Create room' }).click();
+    await ann.waitForURL(`**/rooms/${roomName}`, { timeout: WAIT_MS });
+    await bob.goto(`${baseUrl}/rooms/${roomName}`);
+    await seen(bob, '2 online');
+    await send(ann, 'before');
+    await seen(bob, 'before');
+
+    // The network goes while Ann writes three messages; the page says so at once.
+    await annContext.setOffline(true);
+    for (const content of ['offline 1', 'offline 2', 'offline 3']) await send(ann, content);
+    const status = ann.getByRole('status').filter({ hasText: 'Connection' }).first();
+    await status.waitFor({ timeout: WAIT_MS });
+    const statusWhileOffline = (await status.textContent())?.trim() ?? '';
+    await annContext.setOffline(false);
+    await seen(bob, 'offline 3');
+
+    // One more, then the page goes before it is sent (offline again), and comes back.
+    await annContext.setOffline(true);
+    await send(ann, 'left unsent');
+    await ann.getByRole('link', { name: 'Parley' }).click();
+    await ann.waitForURL('**/rooms', { timeout: WAIT_MS });
+    await annContext.setOffline(false);
+    await ann.goto(`${baseUrl}/rooms/${roomName}`);
+    await seen(bob, 'left unsent');
+    await send(bob, 'marker');
+    await seen(ann, 'marker');
+
+    const response = await ann.request.get(`${baseUrl}/api/rooms/${roomName}/messages`);
+    const { messages } = (await response.json()) as { messages: { content: string }[] };
+    const seenByOther = await bob.locator('.message .content').allTextContents();
+    return {
+      stored: messages.map((message) => message.content),
+      seenByOther: seenByOther.map((text) => text.trim()),
+      statusWhileOffline,
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
 async function register(page: Page, baseUrl: string, username: string): Promise<void> {
   await page.goto(`${baseUrl}/register`);
   await page.getByLabel('Email').fill(`${username}@example.org`);
