@@ -193,16 +193,15 @@ describe('invalid messages', () => {
 });
 
 describe('repeated clientId', () => {
-  it('when the same clientId is emitted 3 times within 5 ms, then there is one row, three equal acks and one broadcast to each client', async () => {
+  it('when the same clientId is emitted 3 times back to back (in one tick, before any ack), then there is one row, three equal acks and one broadcast to each client', async () => {
     const { room, aliceTab, aliceOtherTab, bobTab } = await busyRoom();
     const clientId = randomUUID();
 
-    const started = performance.now();
+    // One synchronous loop: no ack can come in between. (Timing it measured only this machine's
+    // load: 6.4 ms once on a busy CI run.)
     const pending = [1, 2, 3].map(() => aliceTab.send('only once', clientId));
-    const emittedWithinMs = performance.now() - started;
     const acks = await Promise.all(pending);
 
-    expect(emittedWithinMs).toBeLessThan(5);
     const first = acked(acks[0]!);
     expect(acks).toEqual([acks[0], acks[0], acks[0]]);
     const rows = await rowsOf(app, room.id);
