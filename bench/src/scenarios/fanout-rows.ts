@@ -17,9 +17,12 @@ const find = (runs: FanoutRun[], kind: ServerKind, fanout: number, receivers?: n
 const atLoad = (run: FanoutRun | undefined, offered: number) =>
   run?.levels.find((level) => level.offered === offered);
 
-/** Deliveries per server-core-second at the highest load that was not saturated. */
+/**
+ * Deliveries per server-core-second at the highest load that was not saturated; when even the
+ * first was (a loaded machine, e.g. the smoke run beside other tests), at that first one.
+ */
 function saturation(run: FanoutRun | undefined): Summary | undefined {
-  const best = run?.levels.filter((level) => !level.isSaturated).at(-1);
+  const best = run?.levels.filter((level) => !level.isSaturated).at(-1) ?? run?.levels[0];
   if (!best) return undefined;
   return summarize(best.windows.map((window) => window.delivered / window.serverCores));
 }
