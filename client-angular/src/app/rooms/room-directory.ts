@@ -6,6 +6,8 @@ import {
   catchError,
   debounceTime,
   distinctUntilChanged,
+  filter,
+  fromEvent,
   map,
   merge,
   of,
@@ -31,7 +33,8 @@ type PageResult =
 /**
  * The rooms shown for the search field: the first page once typing pauses, further pages on
  * demand. One request at a time: a newer search or page cancels the one in flight, so a slow
- * answer to an old query never replaces a newer one. Provided per RoomList.
+ * answer to an old query never replaces a newer one. Coming back to the tab reads the first page
+ * again (rooms deleted or created meanwhile), unless more pages were loaded. Provided per RoomList.
  */
 @Injectable()
 export class RoomDirectory {
@@ -46,6 +49,7 @@ export class RoomDirectory {
   readonly isLoading = signal(false);
   readonly error = signal<string | null>(null);
   private readonly nextCursor = signal<string | null>(null);
+  private pagesShown = 0;
   readonly hasMore = computed(() => this.nextCursor() !== null);
 
   constructor() {
@@ -57,7 +61,12 @@ export class RoomDirectory {
       distinctUntilChanged(),
       map((q): PageRequest => ({ q, cursor: null })),
     );
-    merge(searches, this.requests)
+    const comebacks = fromEvent(document, 'visibilitychange').pipe(
+      filter(() => document.visibilityState === 'visible'),
+      filter(() => this.pagesShown === 1 && !this.isLoading()),
+      map((): PageRequest => ({ q: this.shownQuery(), cursor: null })),
+    );
+    merge(searches, this.requests, comebacks)
       .pipe(
         tap((request) => this.start(request)),
         switchMap((request) =>
@@ -97,6 +106,7 @@ export class RoomDirectory {
     if ('error' in result) return this.error.set(errorSentence(result.error));
     const { request, page } = result;
     this.rooms.update((rooms) => (request.cursor ? [...rooms, ...page.rooms] : page.rooms));
+    this.pagesShown = request.cursor ? this.pagesShown + 1 : 1;
     this.nextCursor.set(page.nextCursor);
     this.shownQuery.set(request.q);
   }

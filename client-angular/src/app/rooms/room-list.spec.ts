@@ -141,6 +141,29 @@ describe('RoomList', () => {
     expect(root.textContent).not.toContain('Showing');
   });
 
+  it('when the tab is shown again, then the first page is read again (a room deleted meanwhile goes)', async () => {
+    await openWith({ rooms: [room('b-1'), room('b-2')], nextCursor: null });
+
+    document.dispatchEvent(new Event('visibilitychange'));
+    answerList({}, { rooms: [room('b-2')], nextCursor: null });
+    await stable();
+
+    expect(shownNames()).toEqual(['b-2']);
+  });
+
+  it('when the tab is shown again after more pages were loaded, then the list is left as it is', async () => {
+    await openWith({ rooms: [room('c-1')], nextCursor: 'after-c-1' });
+    buttonNamed(root, 'Load more rooms').click();
+    await stable();
+    answerList({ cursor: 'after-c-1' }, { rooms: [room('c-2')], nextCursor: null });
+    await stable();
+
+    document.dispatchEvent(new Event('visibilitychange'));
+
+    backend.expectNone((r) => r.url === '/api/rooms');
+    expect(shownNames()).toEqual(['c-1', 'c-2']);
+  });
+
   it('offers to delete only the rooms the signed-in user owns', async () => {
     await openWith({ rooms: [room('mine', ada), room('theirs', bob)], nextCursor: null });
 
