@@ -2,13 +2,14 @@ import {
   afterNextRender,
   ChangeDetectionStrategy,
   Component,
-  DestroyRef,
   ElementRef,
   inject,
   Injector,
   signal,
 } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterOutlet } from '@angular/router';
+import { filter } from 'rxjs';
 import { errorSentence } from './core/error-messages';
 import { Session } from './core/session';
 
@@ -30,21 +31,23 @@ export class App {
     // it, so keyboard and screen-reader users start at the top of what changed, not of the body.
     const host = inject<ElementRef<HTMLElement>>(ElementRef).nativeElement;
     const injector = inject(Injector);
-    const navigations = this.router.events.subscribe((event) => {
-      if (!(event instanceof NavigationEnd)) return;
-      afterNextRender(
-        () => {
-          const heading = host.querySelector<HTMLElement>('main h1');
-          if (!heading || (document.activeElement && document.activeElement !== document.body)) {
-            return;
-          }
-          heading.tabIndex = -1;
-          heading.focus();
-        },
-        { injector },
+    this.router.events
+      .pipe(
+        filter((event) => event instanceof NavigationEnd),
+        takeUntilDestroyed(),
+      )
+      .subscribe(() =>
+        afterNextRender(
+          () => {
+            const heading = host.querySelector<HTMLElement>('main h1');
+            const focused = document.activeElement;
+            if (!heading || (focused && focused !== document.body)) return;
+            heading.tabIndex = -1;
+            heading.focus();
+          },
+          { injector },
+        ),
       );
-    });
-    inject(DestroyRef).onDestroy(() => navigations.unsubscribe());
   }
 
   protected async signOut(): Promise<void> {

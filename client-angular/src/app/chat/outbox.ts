@@ -76,7 +76,7 @@ export class Outbox {
       error: null,
     };
     this.update((entries) => [...entries, entry]);
-    this.attempts.set(clientId, { inFlight: false, sent: 0, busy: 0 });
+    this.attempts.set(clientId, freshAttempts());
     this.sendNext();
   }
 
@@ -88,7 +88,7 @@ export class Outbox {
 
   retry(clientId: string): void {
     if (!this.attempts.has(clientId)) return;
-    this.attempts.set(clientId, { inFlight: false, sent: 0, busy: 0 });
+    this.attempts.set(clientId, freshAttempts());
     this.patch(clientId, { status: 'pending', error: null });
     this.sendNext();
   }
@@ -123,7 +123,7 @@ export class Outbox {
     this.current = null;
     this.attempts.clear();
     for (const entry of unsent) {
-      this.attempts.set(entry.clientId, { inFlight: false, sent: 0, busy: 0 });
+      this.attempts.set(entry.clientId, freshAttempts());
     }
     this.state.set(unsent.map((entry) => ({ ...entry, error: null })));
     this.sendNext();
@@ -208,6 +208,8 @@ export class Outbox {
     this.link.changed(this.state());
   }
 }
+
+const freshAttempts = (): Attempts => ({ inFlight: false, sent: 0, busy: 0 });
 
 function failureOf(code: AckError['code'], message: string): string {
   if (code === 'validation_failed' && message) return message;

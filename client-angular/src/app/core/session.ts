@@ -39,8 +39,7 @@ export class Session {
     // The session is a cookie every tab shares: a sign-out or sign-in in one is true in all.
     this.tabs?.addEventListener('message', ({ data }: MessageEvent<TabMessage>) => {
       if (data === 'signed-out' && this.current()) {
-        forgetUnsent();
-        this.set(null);
+        this.forget();
         void signInAgain(this.router);
       } else if (data === 'signed-in' && !this.current()) {
         this.set(undefined);
@@ -101,8 +100,13 @@ export class Session {
     } catch (error) {
       if (!isSessionGone(error)) throw error;
     }
-    forgetUnsent();
     this.tabs?.postMessage('signed-out' satisfies TabMessage);
+    this.forget();
+  }
+
+  /** Signed out: no user, and nothing this tab had not sent yet. */
+  private forget(): void {
+    forgetUnsent();
     this.set(null);
   }
 
