@@ -72,10 +72,10 @@ export async function createChatServer(
   // Revocations reread after a gap in the events may name tokens with connections here.
   const stopEndingRevoked = deps.revocations.onLive(() => sessions.endRevoked());
   // Only with other nodes (the in-memory adapter has no server-side emit).
-  const announce = deps.redis
-    ? (name: string) => io.serverSideEmit('presence_changed', name)
-    : () => undefined;
-  const presence = createPresence(deps.logger, announce);
+  const presence = createPresence(
+    deps.logger,
+    deps.redis && ((name: string) => io.serverSideEmit('presence_changed', name)),
+  );
   io.on('presence_changed', (name: string) => {
     const namespace = io._nsps.get(name);
     if (namespace) presence.changed(namespace, { isRemote: true });
