@@ -1,5 +1,5 @@
 import type { MessageAck } from '@parley/contracts';
-import { createRoom } from '../../server-web/test/rest-client';
+import { createRoom, postMessage } from '../../server-web/test/rest-client';
 import type { ChatOptions } from '@parley/server-chat';
 import { startChatNode, type ChatNode } from '../../test/support/chat-node';
 import { startRedisServer, type RedisProcess } from '../../test/support/redis-server';
@@ -340,6 +340,58 @@ describe('when PostgreSQL is unreachable', () => {
     if (retried !== 'no answer' && retried.ok) {
       expect(rows.find((row) => row.id === retried.message.id)?.content).toBe('after');
     }
+  }, 90_000);
+
+  test('when it drops every connection and new ones hang until it is back, then the node stores and delivers live again on its own', async () => {
+    // Arrange: a proxy that can drop connections and then take new ones without ever answering
+    // them, as a pooler whose server went away.
+    const databaseUrl = new URL(process.env.TEST_DATABASE_URL!);
+    const database = await startStallProxy(Number(databaseUrl.port || 5432), databaseUrl.hostname);
+    proxy = database;
+    databaseUrl.port = String(database.port);
+    const node = await startNode({ DATABASE_URL: databaseUrl.toString() });
+    const [alice, bob] = await Promise.all([
+      signUpMember(web, 'hang-a'),
+      signUpMember(web, 'hang-b'),
+    ]);
+    const room = await createRoom(alice.rest);
+    const sender = await join(node, room.name, alice);
+    const reader = await join(node, room.name, bob);
+    acked(await sender.send('before', 'before'));
+
+    // Act: the connections drop and the node's new ones hang: its listener's, and its writer's
+    // for the second send (the first meets the dropped connection).
+    database.hang();
+    const whileDown = [
+      await sendWithin(sender, 'while down 1', 'down-1', 10_000),
+      await sendWithin(sender, 'while down 2', 'down-2', 10_000),
+    ];
+    await waitUntil(
+      () => database.hungConnections >= 2,
+      'the node reconnects while the database hangs',
+      10_000,
+    );
+    database.resume();
+    const { ack: retried, ms: recoveryMs } = await retryUntilOk(sender, 'after', 'after');
+    const posted = await postMessage(alice.rest, room.name, 'posted over REST after');
+    await waitUntil(
+      () => reader.live.some((message) => message.id === posted.id),
+      'the REST post reaches the member live',
+      15_000,
+    );
+
+    // Assert
+    console.log(`measured: sends succeed again ${round(recoveryMs)} ms after the database is back`);
+    expect(whileDown.map((ack) => ack !== 'no answer' && !ack.ok && ack.error.code)).toEqual([
+      'unavailable',
+      'unavailable',
+    ]);
+    expect(retried).toMatchObject({ ok: true, message: { content: 'after' } });
+    const seen = reader.live.map((message) => message.content);
+    expect(seen).toEqual(expect.arrayContaining(['before', 'after', 'posted over REST after']));
+    const seqs = reader.live.map((message) => message.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
   }, 90_000);
 });
 

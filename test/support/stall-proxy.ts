@@ -8,6 +8,13 @@ export interface StallProxy {
   port: number;
   /** Holds every byte in both directions, on open and new connections alike. */
   stall(): void;
+  /**
+   * Closes every open connection and then accepts new ones without ever answering them, even
+   * after resume(): a pooler whose server went away, or a server that stalled while accepting.
+   */
+  hang(): void;
+  /** Connections accepted since hang(), left hanging. */
+  readonly hungConnections: number;
   /** Delivers what was held, in order, and forwards again. */
   resume(): void;
   close(): Promise<void>;
@@ -20,6 +27,8 @@ export async function startStallProxy(
   const sockets = new Set<net.Socket>();
   const held: (() => void)[] = [];
   let isStalled = false;
+  let isHanging = false;
+  let hungConnections = 0;
 
   const whenFlowing = (deliver: () => void) => {
     if (isStalled) held.push(deliver);
@@ -36,6 +45,13 @@ export async function startStallProxy(
   };
 
   const server = net.createServer((client) => {
+    if (isHanging) {
+      hungConnections += 1;
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => client.destroy());
+      return;
+    }
     const upstream = net.connect(targetPort, targetHost);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -55,8 +71,16 @@ export async function startStallProxy(
     stall() {
       isStalled = true;
     },
+    hang() {
+      isHanging = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    get hungConnections() {
+      return hungConnections;
+    },
     resume() {
       isStalled = false;
+      isHanging = false;
       for (const deliver of held.splice(0)) deliver();
     },
     async close() {

@@ -66,6 +66,9 @@ export interface ListenOptions {
   applicationName?: string;
 }
 
+/** How long connecting and starting to LISTEN may take before the attempt is given up. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** Listens on a dedicated connection and reconnects on its own until closed. */
 export async function listenEvents(options: ListenOptions): Promise<EventListener> {
   let client: pg.Client | undefined;
@@ -77,6 +80,10 @@ export async function listenEvents(options: ListenOptions): Promise<EventListene
     const next = new pg.Client({
       connectionString: options.databaseUrl,
       keepAlive: true,
+      // A server (or pooler) that accepts and then never answers would hold this attempt, and
+      // with it every event, forever: the attempt fails instead, and the next one is made.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: CONNECT_TIMEOUT_MS,
       application_name: options.applicationName,
     });
     next.on('notification', (notification) => {

@@ -73,6 +73,9 @@ export function toOutcomes(rows: WrittenRow[]): DraftOutcome[] {
   );
 }
 
+/** How long the writer may wait for a new connection before the batch fails (`unavailable`). */
+const CONNECT_TIMEOUT_MS = 2_000;
+
 export interface MessageBatchWriter {
   write(drafts: RoomDraft[]): Promise<DraftOutcome[]>;
   close(): Promise<void>;
@@ -83,7 +86,8 @@ export interface MessageBatchWriter {
  * knex pool, with the statement prepared once. Through knex each batch paid for building the
  * query and rewriting its placeholders, and PostgreSQL parsed and planned it anew: together
  * most of a chat node's CPU per batch at a few hundred messages per second. pg.Pool reconnects
- * after a lost connection; queries give up after `queryTimeoutMs`.
+ * after a lost connection; connecting gives up after CONNECT_TIMEOUT_MS, queries after
+ * `queryTimeoutMs`.
  */
 export function createMessageBatchWriter(
   databaseUrl: string,
@@ -95,6 +99,9 @@ export function createMessageBatchWriter(
     // PostgreSQL keeps this session's plans of parley_write_messages for as long as it lives,
     // made for the table as it was then: a new session now and then plans for the table as it is.
     maxLifetimeSeconds: 600,
+    // Without it, a connection accepted and never answered (a pooler whose server went away)
+    // would hold the only connection's place, and every batch after it, for good.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     query_timeout: queryTimeoutMs,
     application_name: 'parley-chat-writer',
   });
