@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@parley/contracts';
+import { ERROR_STATUS, type AckError, type ErrorBody, type ErrorCode } from '@parley/contracts';
 
 /** The one error type the domain throws; the entry points map it to HTTP or to an ack. */
 export class AppError extends Error {
@@ -24,7 +24,8 @@ export class AppError extends Error {
   }
 }
 
-// Node socket errors and PostgreSQL SQLSTATE classes that mean "the database is not reachable".
+// Node socket errors, and PostgreSQL SQLSTATEs that mean "the database cannot be used now":
+// 55000 is a database not accepting connections, 3D000 one that is gone.
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -32,17 +33,21 @@ const UNAVAILABLE_CODES = new Set([
   'EPIPE',
   'ENOTFOUND',
   'EHOSTUNREACH',
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
+  '55000',
+  '3D000',
 ]);
+// SQLSTATE classes: 08 connection exception, 28 authorization refused, 53 insufficient resources
+// (too many connections, disk full), 57 operator intervention (shutdown, cannot connect now).
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '53', '57']);
 
 function isUnavailable(error: unknown): boolean {
   // Duck-typed rather than `instanceof Error`: errors may come from another realm (e.g. Jest's vm).
   if (typeof error !== 'object' || error === null) return false;
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) {
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2)))
+  ) {
     return true;
   }
   return (
@@ -67,6 +72,16 @@ export function toAppError(error: unknown): AppError {
     return new AppError('unavailable', 'The service is temporarily unavailable, try again soon');
   }
   return new AppError('internal', 'Something went wrong on our side');
+}
+
+/**
+ * What an ack, or a plain WebSocket error frame, says of `error`. The contract's ack codes have
+ * no `internal`: a failure of ours reads `unavailable` there, which a client retries.
+ */
+export function ackErrorOf(error: AppError): AckError {
+  return error.code === 'internal'
+    ? { code: 'unavailable', message: 'Something went wrong on our side, try again soon' }
+    : { code: error.code, message: error.message };
 }
 
 /** True for a PostgreSQL unique violation, optionally on one named constraint or index. */

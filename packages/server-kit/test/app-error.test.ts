@@ -1,6 +1,7 @@
 import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/databases';
 import { startStallProxy, type StallProxy } from '../../../test/support/stall-proxy';
-import { toAppError } from '../src/app-error';
+import { AppError, ackErrorOf, toAppError } from '../src/app-error';
 
 // A database host that stops answering: what pg rejects with when it gives up connecting must
 // reach clients as the contract's 503 `unavailable`, not as 500 `internal`.
@@ -46,5 +47,73 @@ describe('toAppError for a database that does not answer', () => {
     } finally {
       await pool.end();
     }
+  });
+});
+
+// What PostgreSQL answers a new session when the database cannot be used: each is the contract's
+// 503 `unavailable` ("e.g. database down"), not a 500.
+describe('toAppError for a database that refuses new sessions', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('parley_refusing');
+  });
+  afterAll(() => database.drop());
+
+  const connectError = async (url: string) => {
+    const client = new pg.Client({ connectionString: url });
+    return client.connect().then(
+      async () => {
+        await client.end();
+        return undefined;
+      },
+      (rejection: unknown) => rejection,
+    );
+  };
+
+  test('when the database does not accept connections (55000), then it is unavailable', async () => {
+    const admin = new pg.Client({
+      connectionString: database.url.replace(/\/[^/]*$/, '/postgres'),
+    });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS false`);
+    try {
+      const error = await connectError(database.url);
+
+      expect((error as { code?: string }).code).toBe('55000');
+      expect(toAppError(error).code).toBe('unavailable');
+    } finally {
+      await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+  });
+
+  test('when the database is gone (3D000), then it is unavailable', async () => {
+    const error = await connectError(`${database.url}_gone`);
+
+    expect((error as { code?: string }).code).toBe('3D000');
+    expect(toAppError(error).code).toBe('unavailable');
+  });
+
+  test('when the role is refused (class 28), then it is unavailable', async () => {
+    const url = new URL(database.url);
+    url.username = 'parley_no_such_role';
+    const error = await connectError(url.toString());
+
+    expect((error as { code?: string }).code).toMatch(/^28/);
+    expect(toAppError(error).code).toBe('unavailable');
+  });
+});
+
+describe('ackErrorOf', () => {
+  test("when the failure is ours (internal), then the ack says unavailable, one of the contract's ack codes, so clients retry", () => {
+    const ack = ackErrorOf(toAppError(new TypeError('a bug')));
+
+    expect(ack.code).toBe('unavailable');
+  });
+
+  test('when the error is one the contract names, then the ack carries it unchanged', () => {
+    const ack = ackErrorOf(new AppError('rate_limited', 'Slow down'));
+
+    expect(ack).toEqual({ code: 'rate_limited', message: 'Slow down' });
   });
 });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { LIMITS, messageContentSchema, type PlainServerFrame } from '@parley/contracts';
-import { AppError, parseInput, pickToken, toAppError } from '@parley/server-kit';
+import { AppError, ackErrorOf, parseInput, pickToken, toAppError } from '@parley/server-kit';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ChatDeps } from '../deps';
 import { sendMessage } from '../messages/messages.handlers';
@@ -146,9 +146,10 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
         )
         .catch((error: unknown) => {
           const appError = toAppError(error);
-          if (ws.readyState === ws.OPEN) {
-            send({ type: 'error', error: { code: appError.code, message: appError.message } });
+          if (appError.code === 'internal') {
+            deps.logger.error({ err: error, room: room.name }, 'plain WebSocket message failed');
           }
+          if (ws.readyState === ws.OPEN) send({ type: 'error', error: ackErrorOf(appError) });
         });
     });
   };

@@ -1,5 +1,5 @@
 import type { AckError } from '@parley/contracts';
-import { parseInput, toAppError, type Logger } from '@parley/server-kit';
+import { ackErrorOf, parseInput, toAppError, type Logger } from '@parley/server-kit';
 import type { z } from 'zod';
 
 type AckResponse<T> = ({ ok: true } & T) | { ok: false; error: AckError };
@@ -23,7 +23,7 @@ export function withAck<S extends z.ZodType, T extends object>(
         (error: unknown) => {
           const appError = toAppError(error);
           if (appError.code === 'internal') logger.error({ err: error }, 'socket event failed');
-          reply({ ok: false, error: { code: appError.code, message: appError.message } });
+          reply({ ok: false, error: ackErrorOf(appError) });
         },
       );
   };
