@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import http from 'node:http';
 import WebSocket from 'ws';
 import {
   api,
@@ -180,6 +181,39 @@ test('when a body is larger than 64 KiB, then nginx refuses it with the API JSON
   // Past nginx, the service judges it: too long for a message, but not too large a body.
   expect(justBelow.status).toBe(400);
   expect(justBelow.body.error?.code).toBe('validation_failed');
+});
+
+test('when nginx itself refuses a request (a malformed path, TRACE), then the answer is the API JSON, not an HTML page', async () => {
+  // node:http, not fetch: fetch neither sends TRACE nor leaves a malformed escape alone.
+  const raw = (method: string, path: string) =>
+    new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const request = http.request(`${stack.url}${path}`, { method }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            type: response.headers['content-type'] ?? '',
+            body,
+          }),
+        );
+      });
+      request.on('error', reject);
+      request.end();
+    });
+
+  const codeOf = (body: string) => (JSON.parse(body) as { error: { code: string } }).error.code;
+
+  const malformed = await raw('GET', '/api/rooms/%ZZ');
+  const trace = await raw('TRACE', '/api/auth/me');
+
+  expect(malformed.status).toBe(400);
+  expect(malformed.type).toMatch(/application\/json/);
+  expect(codeOf(malformed.body)).toBe('validation_failed');
+  expect(trace.status).toBe(404);
+  expect(trace.type).toMatch(/application\/json/);
+  expect(codeOf(trace.body)).toBe('not_found');
 });
 
 // Last: it leaves the stack without its website service.
