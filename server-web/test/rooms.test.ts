@@ -178,6 +178,9 @@ describe('creating a room', () => {
     ['a question mark', 'a?b'],
     ['markup', '<script>'],
     ['a combining mark alone', '\u0301'],
+    // Dot segments: URLs resolve /api/rooms/.. to /api/, so no address could reach such a room.
+    ['a lone dot', '.'],
+    ['two dots', ' .. '],
   ])(
     'when the name is %s, then it answers 400 validation_failed with details and stores nothing',
     async (_label, name) => {

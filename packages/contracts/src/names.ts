@@ -53,7 +53,10 @@ export const roomNameSchema = z
     (value) => value.length > 0 && codePointLength(value) <= LIMITS.roomNameMaxLength,
     `Between 1 and ${LIMITS.roomNameMaxLength} characters`,
   )
-  .refine((value) => ROOM_NAME_PATTERN.test(value), 'Only letters, digits, -, _ and .');
+  .refine((value) => ROOM_NAME_PATTERN.test(value), 'Only letters, digits, -, _ and .')
+  // URLs resolve the path segments . and .. away (/api/rooms/.. is /api/): such a room could
+  // be created but never opened, posted to or deleted.
+  .refine((value) => value !== '.' && value !== '..', 'A room cannot be named . or ..');
 
 // PostgreSQL text cannot hold NUL, and UTF-8 has no form for half of a surrogate pair (it would
 // be stored as U+FFFD, not verbatim, and two clientIds differing only there would become one):
