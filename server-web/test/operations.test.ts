@@ -53,13 +53,13 @@ describe('health, readiness and metrics', () => {
     expect(metrics).toContain('parley_web_process_cpu_seconds_total');
   });
 
-  test('when a path is unknown, then the answer is a JSON 404 without framework headers', async () => {
+  test('when a path is unknown, then the answer is a JSON 404 naming the path asked for, without framework headers', async () => {
     for (const path of ['/api/nothing-here', '/nothing-here', '/api/auth/nope']) {
       const response = await fetch(`${app.url}${path}`);
       expect(response.status).toBe(404);
       expect(response.headers.get('x-powered-by')).toBeNull();
       expect(await response.json()).toEqual({
-        error: { code: 'not_found', message: expect.any(String) as string },
+        error: { code: 'not_found', message: `No route for GET ${path}` },
       });
     }
   });

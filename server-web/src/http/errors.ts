@@ -2,7 +2,8 @@ import { AppError, toAppError, type Logger } from '@parley/server-kit';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 export const notFound: RequestHandler = (req) => {
-  throw new AppError('not_found', `No route for ${req.method} ${req.path}`);
+  // baseUrl: under app.use('/api', …) req.path has lost the /api the client asked for.
+  throw new AppError('not_found', `No route for ${req.method} ${req.baseUrl}${req.path}`);
 };
 
 // body-parser and the router raise http-errors with a 4xx status (bad JSON, a body too large,
