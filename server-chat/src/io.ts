@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { LIMITS } from '@parley/contracts';
+import { LIMITS, roomNamespace } from '@parley/contracts';
 import { listenEvents } from '@parley/db';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
@@ -9,6 +9,7 @@ import { createMessageWriter } from './messages/message-writer';
 import { registerMessageHandlers } from './messages/messages.handlers';
 import { createRoomStreams } from './messages/room-streams';
 import { attachPlainWebSocket } from './plain-ws/plain-ws';
+import { createPlainUsers } from './presence/plain-users';
 import { createPresence } from './presence/presence';
 import { closeDeletedRoom, handleCommittedEvents } from './rooms/committed-events';
 import { createSessionRegistry } from './sessions/session-registry';
@@ -71,10 +72,18 @@ export async function createChatServer(
   const sessions = createSessionRegistry(deps.revocations.isKnownRevoked);
   // Revocations reread after a gap in the events may name tokens with connections here.
   const stopEndingRevoked = deps.revocations.onLive(() => sessions.endRevoked());
+  const plainUsers = createPlainUsers();
   // Only with other nodes (the in-memory adapter has no server-side emit).
   const presence = createPresence(
     deps.logger,
     deps.redis && ((name: string) => io.serverSideEmit('presence_changed', name)),
+    async (name) => {
+      const here = plainUsers.of(name);
+      return deps.redis ? [...here, ...(await plainUsersElsewhere(io, name))] : here;
+    },
+  );
+  io.on('plain_users', (name: string, reply: (usernames: string[]) => void) =>
+    reply(plainUsers.of(name)),
   );
   io.on('presence_changed', (name: string) => {
     const namespace = io._nsps.get(name);
@@ -132,6 +141,12 @@ export async function createChatServer(
     streams,
     sessions,
     isAccepting: () => isAccepting,
+    onPresence(room, username, change) {
+      const name = roomNamespace(room.name);
+      const isChange =
+        change === 'joined' ? plainUsers.add(name, username) : plainUsers.remove(name, username);
+      if (isChange) presence.plainChanged(name, io._nsps.get(name));
+    },
   });
 
   return {
@@ -147,6 +162,22 @@ export async function createChatServer(
       await io.close();
     },
   };
+}
+
+/**
+ * The usernames of a room's plain WebSocket clients on the other nodes. Through the adapter
+ * itself: `io.serverSideEmitWithAck` leaves the adapter's promise unawaited, so while Redis is
+ * away its rejection would go unhandled and end the process; here it rejects this call.
+ */
+function plainUsersElsewhere(io: ChatIo, namespaceName: string): Promise<string[]> {
+  const adapter = io.of('/').adapter as unknown as {
+    serverSideEmit(packet: unknown[]): Promise<void> | void;
+  };
+  return new Promise((resolve, reject) => {
+    const reply = (error: Error | null, responses: string[][]) =>
+      error ? reject(error) : resolve(responses.flat());
+    Promise.resolve(adapter.serverSideEmit(['plain_users', namespaceName, reply])).catch(reject);
+  });
 }
 
 function redisAdapter(redis: NonNullable<ChatDeps['redis']>, mode: Config['redisAdapter']) {

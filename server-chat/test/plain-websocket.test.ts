@@ -343,6 +343,53 @@ describe('plain WebSocket clients', () => {
     }
   });
 
+  it('when a plain client connects and then leaves, then the Socket.IO clients of the room see it in presence, and then no longer', async () => {
+    const alice = await signUpMember(app, 'alice');
+    const bob = await signUpMember(app, 'bob');
+    const room = await roomOf(bob);
+    const bobTab = await join(bob, room.name);
+    const latest = () => bobTab.of('presence').at(-1)?.users;
+
+    const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
+    const withAlice = await bobTab.waitFor(() => latest()?.includes(alice.username) && latest());
+    plain.socket.close();
+    const withoutAlice = await bobTab.waitFor(
+      () => !latest()?.includes(alice.username) && latest(),
+    );
+
+    expect(withAlice).toEqual([alice.username, bob.username].sort());
+    expect(withoutAlice).toEqual([bob.username]);
+  });
+
+  it('when a plain client is on another node than a Socket.IO client, then presence there names it, and drops it when it leaves', async () => {
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    const [nodeA, nodeB] = await Promise.all([startChatNode(redis), startChatNode(redis)]);
+    try {
+      const alice = await signUpMember(app, 'alice');
+      const bob = await signUpMember(app, 'bob');
+      const room = await roomOf(bob);
+      const bobOnB = await connectLive(nodeB.url, room.name, { token: bob.token });
+      const latest = () => bobOnB.of('presence').at(-1)?.users;
+
+      const plainOnA = await openPlainOrFail(
+        room.name,
+        { authorization: `Bearer ${alice.token}` },
+        nodeA,
+      );
+      const withAlice = await bobOnB.waitFor(() => latest()?.includes(alice.username) && latest());
+      plainOnA.socket.close();
+      const withoutAlice = await bobOnB.waitFor(
+        () => !latest()?.includes(alice.username) && latest(),
+      );
+
+      expect(withAlice).toEqual([alice.username, bob.username].sort());
+      expect(withoutAlice).toEqual([bob.username]);
+    } finally {
+      closeAllClients();
+      await Promise.all([nodeA.close(), nodeB.close()]);
+    }
+  });
+
   it('when a plain client logs out over REST, then its connection is closed within 2 s', async () => {
     const alice = await signUpMember(app, 'alice');
     const room = await roomOf(alice);

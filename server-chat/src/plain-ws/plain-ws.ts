@@ -23,6 +23,8 @@ interface PlainWsDeps {
   streams: RoomStreams;
   sessions: SessionRegistry;
   isAccepting: () => boolean;
+  /** A client's connection to the room began or ended (presence counts plain clients too). */
+  onPresence(room: { name: string }, username: string, change: 'joined' | 'left'): void;
 }
 
 /**
@@ -124,10 +126,12 @@ export function attachPlainWebSocket(httpServer: HttpServer, options: PlainWsDep
     ws.on('pong', () => answered.add(ws));
     ws.on('close', () => {
       untrack();
+      options.onPresence(room, session.username, 'left');
       options.streams.leavePlain(room.id, member);
       options.streams.release(room.id);
       deps.metrics.connectedSockets.dec();
     });
+    options.onPresence(room, session.username, 'joined');
     // Frames wait for the join, so a client's own first message reaches it live.
     const joined = options.streams.joinPlain(room, member, fromSeq);
     joined.catch(() => ws.close(1011, 'try again later'));

@@ -27,6 +27,8 @@ export function createPresence(
    * in-memory adapter), and then there is no other node's departure to heal either.
    */
   announce?: (namespaceName: string) => void,
+  /** Usernames of the room's plain WebSocket clients on every node (they have no Socket.IO socket). */
+  plainUsers: (namespaceName: string) => Promise<string[]> = () => Promise.resolve([]),
 ) {
   const namespacesWithClients = new Set<RoomNamespace>();
   /** What this node's clients of each room were last told (each node tells only its own). */
@@ -41,8 +43,12 @@ export function createPresence(
     try {
       // Another node that does not answer (dead, or its Redis link coming back) costs at most
       // this long; the computation is then tried again.
-      const sockets = await namespace.timeout(ASK_TIMEOUT_MS).fetchSockets();
-      const users = [...new Set(sockets.map((socket) => socket.data.session.username))].sort();
+      const [sockets, plain] = await Promise.all([
+        namespace.timeout(ASK_TIMEOUT_MS).fetchSockets(),
+        plainUsers(namespace.name),
+      ]);
+      const socketUsers = sockets.map((socket) => socket.data.session.username);
+      const users = [...new Set([...socketUsers, ...plain])].sort();
       const told = users.join('\n');
       const isChange = lastTold.get(namespace) !== told;
       // A refresh only heals (e.g. a node that died took its users along): unchanged, it is quiet.
@@ -76,49 +82,63 @@ export function createPresence(
 
   const debounced = new Map<RoomNamespace, NodeJS.Timeout>();
   const settling = new Map<RoomNamespace, NodeJS.Timeout>();
-  const reannouncing = new Map<RoomNamespace, NodeJS.Timeout>();
+  const reannouncing = new Map<string, NodeJS.Timeout>();
 
   /**
    * Tells the other nodes now and again SETTLE_MS after the last local change of a burst: an
    * announcement published while a node's Redis link was coming back is lost, and without the
    * second one that node would only catch up at its next refresh.
    */
-  const announceChange = (namespace: RoomNamespace) => {
+  const announceChange = (namespaceName: string) => {
     if (!announce) return;
-    announce(namespace.name);
-    clearTimeout(reannouncing.get(namespace));
+    announce(namespaceName);
+    clearTimeout(reannouncing.get(namespaceName));
     const timer = setTimeout(() => {
-      reannouncing.delete(namespace);
-      announce(namespace.name);
+      reannouncing.delete(namespaceName);
+      announce(namespaceName);
     }, SETTLE_MS);
-    reannouncing.set(namespace, timer);
+    reannouncing.set(namespaceName, timer);
+  };
+
+  /** Works out the room's users soon, and again once things settle, for the clients here. */
+  const recompute = (namespace: RoomNamespace) => {
+    if (namespace.sockets.size === 0) {
+      // Its last client here left: no one here to tell.
+      namespacesWithClients.delete(namespace);
+      lastTold.delete(namespace);
+      return;
+    }
+    namespacesWithClients.add(namespace);
+    if (!debounced.has(namespace)) {
+      const timer = setTimeout(() => {
+        debounced.delete(namespace);
+        void publish(namespace);
+      }, DEBOUNCE_MS);
+      debounced.set(namespace, timer);
+    }
+    // Trailing: SETTLE_MS after the last change of a burst.
+    clearTimeout(settling.get(namespace));
+    const settle = setTimeout(() => {
+      settling.delete(namespace);
+      void publish(namespace);
+    }, SETTLE_MS);
+    settling.set(namespace, settle);
   };
 
   return {
     /** The set of users in `namespace` changed on this node (or, `isRemote`, on another). */
     changed(namespace: RoomNamespace, { isRemote = false } = {}): void {
-      if (!isRemote) announceChange(namespace);
-      if (namespace.sockets.size === 0) {
-        // Its last client here left: no one here to tell.
-        namespacesWithClients.delete(namespace);
-        lastTold.delete(namespace);
-        return;
-      }
-      namespacesWithClients.add(namespace);
-      if (!debounced.has(namespace)) {
-        const timer = setTimeout(() => {
-          debounced.delete(namespace);
-          void publish(namespace);
-        }, DEBOUNCE_MS);
-        debounced.set(namespace, timer);
-      }
-      // Trailing: SETTLE_MS after the last change of a burst.
-      clearTimeout(settling.get(namespace));
-      const settle = setTimeout(() => {
-        settling.delete(namespace);
-        void publish(namespace);
-      }, SETTLE_MS);
-      settling.set(namespace, settle);
+      if (!isRemote) announceChange(namespace.name);
+      recompute(namespace);
+    },
+
+    /**
+     * A plain WebSocket client of the room joined or left here; `namespace` is the room's
+     * Socket.IO namespace on this node, if it has one (only its clients are told presence).
+     */
+    plainChanged(namespaceName: string, namespace: RoomNamespace | undefined): void {
+      announceChange(namespaceName);
+      if (namespace) recompute(namespace);
     },
 
     /** Everyone in every room here gets presence again (e.g. after Redis came back). */

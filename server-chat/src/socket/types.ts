@@ -21,6 +21,8 @@ export interface SocketData {
 interface InterServerEvents {
   /** A room's users changed on the sending node, whose namespace for it is gone. */
   presence_changed: (namespaceName: string) => void;
+  /** The usernames of the room's plain WebSocket clients on the answering node. */
+  plain_users: (namespaceName: string, reply: (usernames: string[]) => void) => void;
 }
 
 export type ChatIo = Server<
