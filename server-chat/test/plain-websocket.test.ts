@@ -117,6 +117,18 @@ async function openPlainOrFail(
   return result.client;
 }
 
+/**
+ * The presence `observer` is told once `plain`'s user is in it, then, after `plain` closes, once
+ * that user is gone.
+ */
+async function presenceUntilClosed(observer: ChatClient, plain: PlainClient, username: string) {
+  const latest = () => observer.of('presence').at(-1)?.users;
+  const withUser = await observer.waitFor(() => latest()?.includes(username) && latest());
+  plain.socket.close();
+  const withoutUser = await observer.waitFor(() => !latest()?.includes(username) && latest());
+  return { withUser, withoutUser };
+}
+
 function join(member: Member, roomName: string): Promise<ChatClient> {
   return connectLive(node.url, roomName, { token: member.token });
 }
@@ -348,13 +360,12 @@ describe('plain WebSocket clients', () => {
     const bob = await signUpMember(app, 'bob');
     const room = await roomOf(bob);
     const bobTab = await join(bob, room.name);
-    const latest = () => bobTab.of('presence').at(-1)?.users;
 
     const plain = await openPlainOrFail(room.name, { cookie: alice.account.cookie });
-    const withAlice = await bobTab.waitFor(() => latest()?.includes(alice.username) && latest());
-    plain.socket.close();
-    const withoutAlice = await bobTab.waitFor(
-      () => !latest()?.includes(alice.username) && latest(),
+    const { withUser: withAlice, withoutUser: withoutAlice } = await presenceUntilClosed(
+      bobTab,
+      plain,
+      alice.username,
     );
 
     expect(withAlice).toEqual([alice.username, bob.username].sort());
@@ -369,17 +380,16 @@ describe('plain WebSocket clients', () => {
       const bob = await signUpMember(app, 'bob');
       const room = await roomOf(bob);
       const bobOnB = await connectLive(nodeB.url, room.name, { token: bob.token });
-      const latest = () => bobOnB.of('presence').at(-1)?.users;
 
       const plainOnA = await openPlainOrFail(
         room.name,
         { authorization: `Bearer ${alice.token}` },
         nodeA,
       );
-      const withAlice = await bobOnB.waitFor(() => latest()?.includes(alice.username) && latest());
-      plainOnA.socket.close();
-      const withoutAlice = await bobOnB.waitFor(
-        () => !latest()?.includes(alice.username) && latest(),
+      const { withUser: withAlice, withoutUser: withoutAlice } = await presenceUntilClosed(
+        bobOnB,
+        plainOnA,
+        alice.username,
       );
 
       expect(withAlice).toEqual([alice.username, bob.username].sort());
