@@ -7,8 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startPostgres, startRedis, ROOT } from './lib/infra';
 import { pinSelf } from './lib/proc';
-import { formatSummary } from './lib/stats';
 import { writeChart } from './report/chart';
+import { table } from './report/table';
 import { runFanoutBench, type FanoutPlan } from './scenarios/fanout-bench';
 import { runIdleBench } from './scenarios/idle';
 import type { Row } from './scenarios/rows';
@@ -124,24 +124,6 @@ async function main(): Promise<void> {
     process.stderr.write(`correctness failed: ${wrong.map((row) => row.id).join(', ')}\n`);
     process.exitCode = 1;
   }
-}
-
-function table(rows: Row[]): string {
-  const cells = rows.map((row) => [
-    row.id,
-    row.scenario,
-    row.measured,
-    row.target,
-    row.ratio ? formatSummary(row.ratio, 2) : '',
-    row.pass === undefined ? '' : row.pass ? 'met' : 'MISSED',
-  ]);
-  const header = ['row', 'scenario', 'measured (median, min–max)', 'target', 'ratio', ''];
-  const widths = header.map((_, i) =>
-    Math.max(...[header, ...cells].map((line) => line[i]!.length)),
-  );
-  const line = (values: string[]) =>
-    `| ${values.map((value, i) => value.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 main().then(

@@ -22,7 +22,8 @@ export function summarize(values: number[]): Summary {
 /** "12.3 (11.9–12.8)": median and spread, to `digits` decimals. */
 export function formatSummary(summary: Summary, digits = 1): string {
   if (!Number.isFinite(summary.median)) return 'n/a';
-  if (summary.values.length < 2) return summary.median.toFixed(digits);
+  // A ratio keeps no values, only its spread from the extreme pairs: that is printed too.
+  if (!(summary.min < summary.max)) return summary.median.toFixed(digits);
   return `${summary.median.toFixed(digits)} (${summary.min.toFixed(digits)}–${summary.max.toFixed(digits)})`;
 }
 
