@@ -82,9 +82,7 @@ export async function createChatServer(
       return deps.redis ? [...here, ...(await plainUsersElsewhere(io, name))] : here;
     },
   );
-  io.on('plain_users', (name: string, reply: (usernames: string[]) => void) =>
-    reply(plainUsers.of(name)),
-  );
+  io.on('plain_users', (name, reply) => reply(plainUsers.of(name)));
   io.on('presence_changed', (name: string) => {
     const namespace = io._nsps.get(name);
     if (namespace) presence.changed(namespace, { isRemote: true });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/databases';
+import { admin, createTestDatabase, type TestDatabase } from '../../../test/support/databases';
 import { startStallProxy, type StallProxy } from '../../../test/support/stall-proxy';
 import { AppError, ackErrorOf, toAppError } from '../src/app-error';
 
@@ -71,19 +71,18 @@ describe('toAppError for a database that refuses new sessions', () => {
   };
 
   test('when the database does not accept connections (55000), then it is unavailable', async () => {
-    const admin = new pg.Client({
-      connectionString: database.url.replace(/\/[^/]*$/, '/postgres'),
-    });
-    await admin.connect();
-    await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS false`);
+    const allowConnections = (isAllowed: boolean) =>
+      admin((client) =>
+        client.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS ${isAllowed}`),
+      );
+    await allowConnections(false);
     try {
       const error = await connectError(database.url);
 
       expect((error as { code?: string }).code).toBe('55000');
       expect(toAppError(error).code).toBe('unavailable');
     } finally {
-      await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS true`);
-      await admin.end();
+      await allowConnections(true);
     }
   });
 
